@@ -1,0 +1,4 @@
+{#- A SQL string literal of a Python string, single quotes doubled. -#}
+{% macro sql_string(value) %}
+    {{ return("'" ~ value | replace("'", "''") ~ "'") }}
+{% endmacro %}

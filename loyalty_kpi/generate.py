@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -95,9 +95,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("comment", pa.string()),
         ]
     ),
-    "marketing_spend": pa.schema(
-        [("spend_date", pa.date32()), ("channel", pa.string()), ("amount", _MONEY)]
-    ),
+    "marketing_spend": pa.schema([("spend_date", pa.date32()), ("channel", pa.string()), ("amount", _MONEY)]),
     "program_visits": pa.schema(
         [("visit_date", pa.date32()), ("channel", pa.string()), ("visitors", pa.int64())]
     ),
@@ -117,10 +115,10 @@ WEEK_HOURS = 168.0
 PURCHASE_BY_MONTH = np.array([0.85, 0.8, 0.92, 0.95, 1.0, 0.97, 0.95, 1.0, 0.95, 1.0, 1.2, 1.6])
 ENROL_BY_MONTH = np.array([1.15, 0.9, 0.95, 0.95, 1.0, 0.95, 0.9, 0.95, 1.05, 1.0, 1.15, 1.25])
 BY_WEEKDAY = np.array([0.85, 0.85, 0.9, 0.95, 1.1, 1.35, 1.0])
-BY_HOUR = np.array(
-    [0.05, 0.03, 0.02, 0.02, 0.02, 0.05, 0.15, 0.35, 0.6, 0.85, 1.0, 1.15]
-    + [1.3, 1.2, 1.1, 1.1, 1.2, 1.4, 1.5, 1.4, 1.1, 0.8, 0.45, 0.2]
-)
+# fmt: off
+BY_HOUR = np.array([0.05, 0.03, 0.02, 0.02, 0.02, 0.05, 0.15, 0.35, 0.6, 0.85, 1.0, 1.15,
+                    1.3, 1.2, 1.1, 1.1, 1.2, 1.4, 1.5, 1.4, 1.1, 0.8, 0.45, 0.2])
+# fmt: on
 ENROL_GROWTH_PER_YEAR = 0.35  # log growth rate of the enrolment intensity
 
 ACQUISITION = ("store", "web", "app", "referral", "partner")
@@ -135,12 +133,12 @@ PREFERRED_CHANNEL = 0.75  # share of a member's purchases in the channel they en
 GUEST_SALES_SHARE = np.array([0.65, 0.25, 0.10])
 
 NEVER_BUY = 0.12
-RATE_SHAPE, RATE_MEAN = 0.9, 0.23  # gamma purchase rate per week (BG/NBD r; mean r / alpha)
-DROPOUT_A, DROPOUT_B = 1.2, 14.0  # beta dropout probability after each purchase (BG/NBD a, b)
+RATE_SHAPE, RATE_MEAN = 0.9, 0.4  # gamma purchase rate per week (BG/NBD r; mean r / alpha)
+DROPOUT_A, DROPOUT_B = 1.2, 18.0  # beta dropout probability after each purchase (BG/NBD a, b)
 REACTIVATE = 0.3  # share of dropped members that come back
 REACTIVATION_GAP_DAYS, REACTIVATION_GAP_SCALE = 90, 60.0  # gap = 90 days + gamma(2, 60 days)
 REACTIVATED_RATE = 0.8  # purchase rate after coming back, relative to before
-SIGNUP_PURCHASE = {"store": 0.55, "other": 0.2}  # first purchase on enrolment
+SIGNUP_PURCHASE_STORE, SIGNUP_PURCHASE_OTHER = 0.55, 0.2  # first purchase right after enrolling
 SPEND_P, SPEND_Q, SPEND_GAMMA = 4.0, 4.0, 40.0  # Gamma-Gamma: mean spend p * gamma / (q - 1) = 53.3
 GUEST_SPEND_SHAPE, GUEST_SPEND_MEAN = 2.2, 42.0
 GUEST_SHARE = 0.15  # of all purchases
@@ -171,8 +169,8 @@ SOURCES = (
 EARN, REDEEM, EXPIRE, ADJUST = range(4)
 SRC = {name: i for i, name in enumerate(SOURCES)}
 FIXED_EARN = {"signup": 100, "birthday": 200, "referral": 250, "review": 50}
-PROMOTION_SHARE = {"november": 0.25, "other": 0.03}  # purchases earning double points
-REDEEMER = 0.45  # share of members who redeem at all
+PROMOTION_NOVEMBER, PROMOTION_OTHER = 0.25, 0.03  # share of purchases earning double points
+REDEEMER = 0.55  # share of members who redeem at all
 POINT_BLOCK, REDEEM_CAP = 500, 5_000  # rewards cost multiples of 500 points, at most 5,000 at once
 ZERO_ORDER = 0.03  # purchases the member would pay fully with points (1 point = 0.01) if the balance allows
 EXPIRY_MONTHS = 13  # points earned in month k expire at the start of month k + 13 (older than 12 months)
@@ -180,6 +178,7 @@ ADJUST_PER_YEAR, ADJUST_POSITIVE = 0.05, 0.65
 ADJUST_POINTS = np.array([50, 100, 250, 500])
 
 SURVEY_SHARE, SURVEY_ANONYMOUS, SURVEY_COMMENT = 0.12, 0.03, 0.6
+SURVEY_SKIP_REPURCHASE, SURVEY_SKIP_UPSELL = 0.1, 0.15  # shares left unanswered
 COMMENTS = (
     (  # recommend 0-6
         "Points take forever to add up.",
@@ -241,13 +240,15 @@ class _Calendar:
 
     @classmethod
     def build(cls, end_date: date, months: int) -> _Calendar:
-        first = end_date.year * 12 + end_date.month - months
+        first = (end_date.year - 1970) * 12 + end_date.month - months  # months since 1970-01
         month_starts = np.arange(first, first + months + 1).astype("datetime64[M]")
         edges = month_starts.astype("datetime64[s]").astype(np.int64)
         start, end = int(edges[0]), (end_date - date(1970, 1, 1)).days * DAY + DAY
         edges[-1] = end
         hour = np.arange((end - start) // 3600)
-        calendar_month = (start + hour * 3600).astype("datetime64[s]").astype("datetime64[M]").astype(int) % 12
+        calendar_month = (start + hour * 3600).astype("datetime64[s]").astype("datetime64[M]").astype(
+            int
+        ) % 12
         weekday = (start // DAY + hour // 24 + 3) % 7
         shape = BY_WEEKDAY[weekday] * BY_HOUR[hour % 24]
         purchase = PURCHASE_BY_MONTH[calendar_month] * shape
@@ -362,7 +363,8 @@ def _spell(
     """
     span = x1 - x0
     poisson = rng.poisson(rate * span)
-    kept = np.minimum(poisson, rng.geometric(dropout))
+    lifetime = rng.geometric(np.maximum(dropout, 1e-9))  # purchases until dropping out
+    kept = np.minimum(poisson, lifetime)
     owner = np.repeat(np.arange(x0.size), kept)
     spacing = np.concatenate([[0.0], np.cumsum(rng.exponential(size=owner.size))])
     ends = np.cumsum(kept)
@@ -371,7 +373,7 @@ def _spell(
     total = spacing[ends] - first + rest
     position = (spacing[1:] - first[owner]) / total[owner]
     last = x0 + (spacing[ends] - first) / total * span
-    return owner, x0[owner] + position * span, kept < poisson, last
+    return owner, x0[owner] + position * span[owner], lifetime <= poisson, last
 
 
 def _purchases(
@@ -389,10 +391,15 @@ def _purchases(
     ).astype(np.int64)
     back = np.flatnonzero(dropped1 & (rng.random(n) < REACTIVATE) & (comeback < t1))
     owner2, x2, dropped2, _ = _spell(
-        rng, cal.to_clock(comeback[back], clock), cal.to_clock(t1[back], clock), rate[back] * REACTIVATED_RATE,
+        rng,
+        cal.to_clock(comeback[back], clock),
+        cal.to_clock(t1[back], clock),
+        rate[back] * REACTIVATED_RATE,
         dropout[back],
     )
-    signup_share = np.where(channel == ACQUISITION.index("store"), *SIGNUP_PURCHASE.values())
+    signup_share = np.where(
+        channel == ACQUISITION.index("store"), SIGNUP_PURCHASE_STORE, SIGNUP_PURCHASE_OTHER
+    )
     signup_time = t0 + rng.integers(120, 2_400, n)
     signup = np.flatnonzero((rate > 0) & (rng.random(n) < signup_share) & (signup_time < t1))
 
@@ -406,13 +413,17 @@ def _purchases(
     cents = np.maximum(np.rint(rng.gamma(SPEND_P, 1 / nu[member]) * 100), 1).astype(np.int64)
     preferred = np.where(channel < len(SALES), channel, rng.integers(0, len(SALES), n))
     sales = np.where(
-        rng.random(member.size) < PREFERRED_CHANNEL, preferred[member], rng.integers(0, len(SALES), member.size)
+        rng.random(member.size) < PREFERRED_CHANNEL,
+        preferred[member],
+        rng.integers(0, len(SALES), member.size),
     )
     dropped = dropped1.copy()
     dropped[back] = dropped2 | (np.bincount(owner2, minlength=back.size) == 0)
     count = np.bincount(member, minlength=n)
-    last = np.where(count > 0, time[np.maximum(np.cumsum(count) - 1, 0)], t1)
-    return _Purchases(member, time, cents, sales, np.where(dropped & (count > 0), last, t1))
+    alive_until = t1.copy()
+    gone = np.flatnonzero(dropped & (count > 0))
+    alive_until[gone] = time[np.cumsum(count)[gone] - 1]
+    return _Purchases(member, time, cents, sales, alive_until)
 
 
 def _first_per_member(rows: np.ndarray, member: np.ndarray) -> np.ndarray:
@@ -421,10 +432,49 @@ def _first_per_member(rows: np.ndarray, member: np.ndarray) -> np.ndarray:
     return rows[np.r_[True, m[1:] != m[:-1]]] if rows.size else rows
 
 
-def _fifo_deduct(bucket: np.ndarray, rows: np.ndarray, amount: np.ndarray, lo: int, hi: int) -> None:
-    """Take ``amount`` points from the oldest of the monthly buckets [lo, hi) of distinct ``rows``."""
-    left = np.maximum(np.cumsum(bucket[rows, lo:hi], axis=1) - amount[:, None], 0)
-    bucket[rows, lo:hi] = np.diff(left, axis=1, prepend=0)
+class _Points:
+    """Point balances kept in buckets by month earned (spent oldest first), and the events changing them."""
+
+    def __init__(self, members: int, months: int) -> None:
+        self.bucket = np.zeros((members, months), np.int64)
+        self.balance = np.zeros(members, np.int64)
+        self.events = _Rows("member", "time", "type", "points", "source", "purchase")
+
+    def expire(self, month: int, time: int) -> None:
+        """At the start of ``month``, expire what is left of the points earned EXPIRY_MONTHS earlier."""
+        old = month - EXPIRY_MONTHS
+        who = np.flatnonzero(self.bucket[:, old])
+        points = self.bucket[who, old]
+        self.events.add(member=who, time=time, type=EXPIRE, points=-points, source=SRC["expiry"], purchase=-1)
+        self.balance[who] -= points
+        self.bucket[who, old] = 0
+
+    def take(self, month: int, who: np.ndarray, points: np.ndarray, **event: np.ndarray | int) -> None:
+        """Record a debit of distinct members and take it from their oldest unexpired buckets."""
+        self.events.add(member=who, points=-points, **event)
+        lo = max(0, month - EXPIRY_MONTHS + 1)
+        left = np.maximum(np.cumsum(self.bucket[who, lo : month + 1], axis=1) - points[:, None], 0)
+        self.bucket[who, lo : month + 1] = np.diff(left, axis=1, prepend=0)
+        self.balance[who] -= points
+
+    def credit(self, month: int, points: np.ndarray) -> None:
+        """Add every member's earns of ``month`` (their events are recorded by the caller)."""
+        self.bucket[:, month] += points
+        self.balance += points
+
+    def forfeit(self, who: np.ndarray, time: np.ndarray) -> None:
+        """Expire the whole balance of members leaving the program."""
+        who = who[self.balance[who] > 0]
+        self.events.add(
+            member=who,
+            time=time[who],
+            type=EXPIRE,
+            points=-self.balance[who],
+            source=SRC["cancellation"],
+            purchase=-1,
+        )
+        self.bucket[who] = 0
+        self.balance[who] = 0
 
 
 def _ledger(
@@ -439,113 +489,126 @@ def _ledger(
     fixed_earns: dict[str, np.ndarray],
     adjusts: dict[str, np.ndarray],
 ) -> _Ledger:
-    """Walk the months: tiers at each month start, then expiry, redemptions, adjustments and earns.
+    """Walk the months: tier review at each month start, then expiry, redemptions, adjustments, earns.
 
     Tier: at 00:00 UTC on the first of every month a member enrolled before it and not cancelled gets
     the highest tier whose ``qualifying_spend_12m`` is at most their net spend (purchases minus refunds)
-    of the 12 preceding calendar months. Redemptions and negative adjustments of a month never exceed
-    the balance at the month's start, and earns only add, so the balance never goes negative. Zeroes
-    ``buy.cents`` of the orders paid fully with points.
+    of the 12 preceding calendar months. Redemptions and debits of a month never exceed the balance at
+    the month's start and earns only add, so no balance ever goes negative. Zeroes ``buy.cents`` of the
+    orders paid fully with points.
     """
     n, months = t0.size, cal.months
     member, cents = buy.member, buy.cents
     month = cal.month_of(buy.time)
     by_month = np.argsort(month, kind="stable")  # keeps member-then-time order inside a month
     month_bounds = np.searchsorted(month[by_month], np.arange(months + 1))
-    refund_member, refund_time, refund_cents = refunds
+    refund_rows, refund_time, refund_cents = refunds
     net = np.bincount(member * months + month, cents, n * months)
-    net -= np.bincount(refund_member * months + cal.month_of(refund_time), refund_cents, n * months)
+    net -= np.bincount(member[refund_rows] * months + cal.month_of(refund_time), refund_cents, n * months)
     net = net.reshape(n, months)
     november = (buy.time.astype("datetime64[s]").astype("datetime64[M]").astype(int) % 12) == 10
-    promotion = rng.random(member.size) < np.where(november, *PROMOTION_SHARE.values())
+    promotion = rng.random(member.size) < np.where(november, PROMOTION_NOVEMBER, PROMOTION_OTHER)
     zero_candidate = rng.random(member.size) < ZERO_ORDER
+    zero_candidate[refund_rows] = False  # a refunded order keeps its amount
     redeem_chance = rng.beta(2.0, 5.0, n) * (rng.random(n) < REDEEMER)
     opportunity = rng.random(member.size) < redeem_chance[member]
-    fixed_month = cal.month_of(fixed_earns["time"])
-    fixed = np.bincount(fixed_earns["member"] * months + fixed_month, fixed_earns["points"], n * months)
-    fixed = fixed.reshape(n, months).astype(np.int64)
+    credit_month = np.concatenate([cal.month_of(fixed_earns["time"]), cal.month_of(adjusts["time"])])
+    credit_member = np.concatenate([fixed_earns["member"], adjusts["member"]])
+    credit_points = np.concatenate([fixed_earns["points"], np.maximum(adjusts["points"], 0)])
+    credits = np.bincount(credit_month * n + credit_member, credit_points, n * months).astype(np.int64)
     adjust_month = cal.month_of(adjusts["time"])
     cancel_month = np.where(cancelled, cal.month_of(t1), -1)
 
-    events = _Rows("member", "time", "type", "points", "source", "purchase")
+    wallet = _Points(n, months)
     changes = _Rows("member", "time", "from_rank", "to_rank")
     rank = np.zeros(n, np.int64)
-    bucket = np.zeros((n, months), np.int64)
-    balance = np.zeros(n, np.int64)
     for m in range(months):
         start = int(cal.month_edges[m])
-        lo = max(0, m - EXPIRY_MONTHS + 1)
         spend = net[:, max(0, m - 12) : m].sum(axis=1)
-        new_rank = np.searchsorted(tiers.threshold_cents, spend, "right") - 1
-        eligible = (t0 < start) & (t1 > start)
-        moved = np.flatnonzero(eligible & (new_rank != rank))
+        new_rank = np.maximum(np.searchsorted(tiers.threshold_cents, spend, "right") - 1, 0)
+        moved = np.flatnonzero((t0 < start) & (t1 > start) & (new_rank != rank))
         changes.add(member=moved, time=start, from_rank=rank[moved], to_rank=new_rank[moved])
         rank[moved] = new_rank[moved]
-
         if m >= EXPIRY_MONTHS:
-            expiring = np.flatnonzero(bucket[:, m - EXPIRY_MONTHS])
-            points = bucket[expiring, m - EXPIRY_MONTHS]
-            events.add(member=expiring, time=start, type=EXPIRE, points=-points, source=SRC["expiry"], purchase=-1)
-            balance[expiring] -= points
-            bucket[expiring, m - EXPIRY_MONTHS] = 0
+            wallet.expire(m, start)
 
         rows = by_month[month_bounds[m] : month_bounds[m + 1]]
-        paid_with_points = _first_per_member(rows[zero_candidate[rows]], member)
-        paid_with_points = paid_with_points[balance[member[paid_with_points]] >= cents[paid_with_points]]
-        redeem = _first_per_member(rows[opportunity[rows]], member)
-        for chosen, kind in ((paid_with_points, "zero"), (redeem, "reward")):
-            who = member[chosen]
-            if kind == "zero":
-                points = cents[chosen].copy()
-                net[who, m] -= points
-                cents[chosen] = 0
-            else:
-                points = np.minimum(balance[who], REDEEM_CAP) // POINT_BLOCK * POINT_BLOCK
-                chosen, who, points = chosen[points > 0], who[points > 0], points[points > 0]
-            events.add(member=who, time=buy.time[chosen], type=REDEEM, points=-points, source=SRC["reward"],
-                       purchase=chosen)
-            _fifo_deduct(bucket, who, points, lo, m + 1)
-            balance[who] -= points
-
+        zero = _first_per_member(rows[zero_candidate[rows]], member)
+        zero = zero[wallet.balance[member[zero]] >= cents[zero]]  # 1 point pays 0.01
+        wallet.take(
+            m,
+            member[zero],
+            cents[zero],
+            time=buy.time[zero],
+            type=REDEEM,
+            source=SRC["reward"],
+            purchase=zero,
+        )
+        net[member[zero], m] -= cents[zero]
+        cents[zero] = 0
+        reward = _first_per_member(rows[opportunity[rows]], member)
+        points = np.minimum(wallet.balance[member[reward]], REDEEM_CAP) // POINT_BLOCK * POINT_BLOCK
+        reward, points = reward[points > 0], points[points > 0]
+        wallet.take(
+            m,
+            member[reward],
+            points,
+            time=buy.time[reward],
+            type=REDEEM,
+            source=SRC["reward"],
+            purchase=reward,
+        )
         in_month = np.flatnonzero(adjust_month == m)
-        take = _first_per_member(in_month[adjusts["points"][in_month] < 0], adjusts["member"])
-        who = adjusts["member"][take]
-        points = np.minimum(-adjusts["points"][take], balance[who])
-        take, who, points = take[points > 0], who[points > 0], points[points > 0]
-        events.add(member=who, time=adjusts["time"][take], type=ADJUST, points=-points, source=SRC["service"],
-                   purchase=-1)
-        _fifo_deduct(bucket, who, points, lo, m + 1)
-        balance[who] -= points
+        debit = _first_per_member(in_month[adjusts["points"][in_month] < 0], adjusts["member"])
+        points = np.minimum(-adjusts["points"][debit], wallet.balance[adjusts["member"][debit]])
+        debit, points = debit[points > 0], points[points > 0]
+        wallet.take(
+            m,
+            adjusts["member"][debit],
+            points,
+            time=adjusts["time"][debit],
+            type=ADJUST,
+            source=SRC["service"],
+            purchase=-1,
+        )
 
         who = member[rows]
         earned = cents[rows] * tiers.multiplier_pct[rank[who]] // 10_000
         bonus = np.where(promotion[rows], earned, 0)
         for points, source in ((earned, "purchase"), (bonus, "promotion")):
             keep = points > 0
-            events.add(member=who[keep], time=buy.time[rows[keep]], type=EARN, points=points[keep],
-                       source=SRC[source], purchase=rows[keep])
-        gained = np.bincount(who, earned + bonus, n).astype(np.int64) + fixed[:, m]
-        positive = in_month[adjusts["points"][in_month] > 0]
-        gained += np.bincount(adjusts["member"][positive], adjusts["points"][positive], n).astype(np.int64)
-        bucket[:, m] += gained
-        balance += gained
+            wallet.events.add(
+                member=who[keep],
+                time=buy.time[rows[keep]],
+                type=EARN,
+                points=points[keep],
+                source=SRC[source],
+                purchase=rows[keep],
+            )
+        purchase_points = np.bincount(who, earned + bonus, n).astype(np.int64)
+        wallet.credit(m, purchase_points + credits[m * n : (m + 1) * n])
+        wallet.forfeit(np.flatnonzero(cancel_month == m), t1)
 
-        leaving = np.flatnonzero((cancel_month == m) & (balance > 0))
-        events.add(member=leaving, time=t1[leaving], type=EXPIRE, points=-balance[leaving],
-                   source=SRC["cancellation"], purchase=-1)
-        bucket[leaving] = 0
-        balance[leaving] = 0
-
-    fixed_rows = {k: fixed_earns[k] for k in ("member", "time", "points", "source")}
-    events.add(**fixed_rows, type=EARN, purchase=-1)
-    positive = np.flatnonzero(adjusts["points"] > 0)
-    events.add(member=adjusts["member"][positive], time=adjusts["time"][positive], type=ADJUST,
-               points=adjusts["points"][positive], source=SRC["service"], purchase=-1)
-    return _Ledger(events.arrays(), changes.arrays(), rank)
+    wallet.events.add(**fixed_earns, type=EARN, purchase=-1)
+    credit = np.flatnonzero(adjusts["points"] > 0)
+    wallet.events.add(
+        member=adjusts["member"][credit],
+        time=adjusts["time"][credit],
+        type=ADJUST,
+        points=adjusts["points"][credit],
+        source=SRC["service"],
+        purchase=-1,
+    )
+    return _Ledger(wallet.events.arrays(), changes.arrays(), rank)
 
 
 def _fixed_earns(
-    cal: _Calendar, rng: np.random.Generator, pop: _Population, lo: int, t0: np.ndarray, t1: np.ndarray,
+    cal: _Calendar,
+    rng: np.random.Generator,
+    pop: _Population,
+    lo: int,
+    t0: np.ndarray,
+    t1: np.ndarray,
     reviews: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """Earns that do not depend on spend: signup, yearly birthday, referral and review bonuses."""
@@ -556,7 +619,9 @@ def _fixed_earns(
     owner = np.repeat(members, years)
     year = first_year[owner] + np.arange(owner.size) - np.repeat(np.cumsum(years) - years, years)
     birthday = rng.integers(0, 365, n)
-    birthday_time = (year.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64) + birthday[owner]) * DAY
+    birthday_time = (
+        year.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64) + birthday[owner]
+    ) * DAY
     birthday_time += 9 * 3600
     keep = (birthday_time >= t0[owner]) & (birthday_time < t1[owner])
     a, b = np.searchsorted(pop.referral_owner, [lo, lo + n])
@@ -615,7 +680,7 @@ def _surveys(
     recent = np.searchsorted(key, base + time, "right") - np.searchsorted(
         key, base + np.maximum(time - 180 * DAY + 1, cal.start), "left"
     )
-    score = rng.normal(5.9 + 1.3 * np.log1p(recent), 1.9)
+    score = rng.normal(6.8 + 1.1 * np.log1p(recent), 1.7)
     recommend = np.clip(np.rint(score), 0, 10).astype(np.int64)
     repurchase = np.clip(np.rint(1 + recommend / 2 + rng.normal(0, 0.8, member.size)), 1, 6).astype(np.int64)
     upsell = np.clip(np.rint(0.5 + recommend * 0.4 + rng.normal(0, 1.0, member.size)), 1, 6).astype(np.int64)
@@ -627,8 +692,8 @@ def _surveys(
         "anonymous": rng.random(member.size) < SURVEY_ANONYMOUS,
         "time": time,
         "recommend": recommend,
-        "repurchase": np.where(rng.random(member.size) < 0.1, -1, repurchase),
-        "upsell": np.where(rng.random(member.size) < 0.15, -1, upsell),
+        "repurchase": np.where(rng.random(member.size) < SURVEY_SKIP_REPURCHASE, -1, repurchase),
+        "upsell": np.where(rng.random(member.size) < SURVEY_SKIP_UPSELL, -1, upsell),
         "comment": np.where(rng.random(member.size) < SURVEY_COMMENT, offset + pick, -1),
     }
 
@@ -649,9 +714,15 @@ def _refunds(
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None = None) -> pa.Array:
-    digits = pc.utf8_lpad(pc.cast(pa.array(numbers, mask=None if valid is None else ~valid), pa.string()),
-                          width, "0")
-    return pc.binary_join_element_wise(prefix, digits, "")
+    """``prefix`` + ``numbers`` zero-padded to ``width`` digits: 10**width + n, its leading 1 replaced."""
+    padded = pa.array(numbers + 10**width, mask=None if valid is None else ~valid)
+    return pc.binary_replace_slice(pc.cast(padded, pa.string()), 0, 1, prefix)
+
+
+def _emails(numbers: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """``m<number>@example.com``, null where not ``valid``."""
+    digits = pc.cast(pa.array(numbers, mask=~valid), pa.string())
+    return pc.binary_replace_slice(pc.binary_replace_slice(digits, 0, 0, "m"), 99, 99, "@example.com")
 
 
 def _labels(names: tuple[str, ...], codes: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -689,7 +760,7 @@ class _Sink:
         if table not in self._writers:
             path = self._out_dir / f"{table}.{self._fmt}"
             self._writers[table] = (
-                pq.ParquetWriter(path, SCHEMAS[table])
+                pq.ParquetWriter(path, SCHEMAS[table], compression="zstd")
                 if self._fmt == "parquet"
                 else pacsv.CSVWriter(path, _csv_schema(SCHEMAS[table]))
             )
@@ -699,9 +770,6 @@ class _Sink:
         self.rows[table] += data.num_rows
 
     def close(self) -> None:
-        for table, schema in SCHEMAS.items():
-            if table not in self._writers:
-                self.write(table, {field.name: pa.array([], field.type) for field in schema})
         for writer in self._writers.values():
             writer.close()
 
@@ -715,116 +783,163 @@ def _csv_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _chunk(
-    cal: _Calendar, tiers: Tiers, pop: _Population, lo: int, hi: int, rng: np.random.Generator,
-    next_id: dict[str, int], sink: _Sink, member_width: int,
+    cal: _Calendar,
+    tiers: Tiers,
+    pop: _Population,
+    lo: int,
+    hi: int,
+    rng: np.random.Generator,
+    next_id: dict[str, int],
+    sink: _Sink,
+    member_width: int,
 ) -> None:
     """Generate and write every per-member table for members [lo, hi)."""
     t0, t1, channel = pop.enrolled[lo:hi], pop.horizon[lo:hi], pop.channel[lo:hi]
     cancelled = pop.cancelled[lo:hi]
     member_ids = _ids("M", np.arange(lo + 1, hi + 1), member_width)
     buy = _purchases(cal, rng, t0, t1, channel)
-    refund_rows, refund_time, refund_cents = _refunds(rng, buy.time, buy.cents, t1[buy.member])
+    refunds = _refunds(rng, buy.time, buy.cents, t1[buy.member])
+    refund_rows, refund_time, refund_cents = refunds
     engage = _engagement(cal, rng, t0, t1, buy)
     reviews = engage["type"] == REVIEW
     earns = _fixed_earns(cal, rng, pop, lo, t0, t1, (engage["member"][reviews], engage["time"][reviews]))
     ledger = _ledger(
-        cal, tiers, rng, t0, t1, cancelled, buy, (buy.member[refund_rows], refund_time, refund_cents), earns,
+        cal,
+        tiers,
+        rng,
+        t0,
+        t1,
+        cancelled,
+        buy,
+        refunds,
+        earns,
         _adjusts(rng, t0, t1),
     )
 
     # guests buy at the times members do (shifted by a few days) with smaller baskets
     guests = rng.poisson(buy.member.size * GUEST_SHARE / (1 - GUEST_SHARE))
     shifted = buy.time[rng.integers(0, max(buy.member.size, 1), guests)] + rng.integers(-3, 4, guests) * DAY
-    guest_time = np.clip(shifted, cal.start, cal.end - 1) if buy.member.size else np.empty(0, np.int64)
+    guest_time = np.clip(shifted, cal.start, cal.end - 1)
     guest_cents = np.maximum(
         np.rint(rng.gamma(GUEST_SPEND_SHAPE, GUEST_SPEND_MEAN / GUEST_SPEND_SHAPE, guest_time.size) * 100), 1
     ).astype(np.int64)
     guest_channel = rng.choice(len(SALES), guest_time.size, p=GUEST_SALES_SHARE)
-    g_rows, g_refund_time, g_refund_cents = _refunds(rng, guest_time, guest_cents, np.full(guest_time.size, cal.end))
+    g_rows, g_refund_time, g_refund_cents = _refunds(
+        rng, guest_time, guest_cents, np.full(guest_time.size, cal.end)
+    )
 
     member = np.concatenate([buy.member, buy.member[refund_rows], np.full(guest_time.size + g_rows.size, -1)])
     time = np.concatenate([buy.time, refund_time, guest_time, g_refund_time])
     cents = np.concatenate([buy.cents, refund_cents, guest_cents, g_refund_cents])
-    sale_channel = np.concatenate([buy.channel, buy.channel[refund_rows], guest_channel, guest_channel[g_rows]])
-    is_refund = np.concatenate([np.zeros(buy.member.size, bool), np.ones(refund_rows.size, bool),
-                                np.zeros(guest_time.size, bool), np.ones(g_rows.size, bool)])
+    sale_channel = np.concatenate(
+        [buy.channel, buy.channel[refund_rows], guest_channel, guest_channel[g_rows]]
+    )
+    is_refund = np.concatenate(
+        [
+            np.zeros(buy.member.size, bool),
+            np.ones(refund_rows.size, bool),
+            np.zeros(guest_time.size, bool),
+            np.ones(g_rows.size, bool),
+        ]
+    )
     order = np.argsort(time, kind="stable")
     number = np.empty(order.size, np.int64)
     number[order] = next_id["transactions"] + np.arange(order.size)
     next_id["transactions"] += order.size
-    sink.write("transactions", {
-        "transaction_id": _ids("T", number[order], ID_WIDTH),
-        "member_id": member_ids.take(pa.array(member[order], mask=member[order] < 0)),
-        "transacted_at": _timestamps(time[order]),
-        "amount": _money(cents[order]),
-        "transaction_type": _labels(("purchase", "refund"), is_refund[order].astype(np.int8)),
-        "channel": _labels(SALES, sale_channel[order]),
-    })
+    sink.write(
+        "transactions",
+        {
+            "transaction_id": _ids(ID_PREFIX["transactions"], number[order], ID_WIDTH),
+            "member_id": member_ids.take(pa.array(member[order], mask=member[order] < 0)),
+            "transacted_at": _timestamps(time[order]),
+            "amount": _money(cents[order]),
+            "transaction_type": _labels(("purchase", "refund"), is_refund[order].astype(np.int8)),
+            "channel": _labels(SALES, sale_channel[order]),
+        },
+    )
 
     points = ledger.points
     order = np.lexsort((points["points"] < 0, points["time"], points["member"]))
-    sink.write("point_events", {
-        "point_event_id": _ids("P", _take_ids(next_id, "point_events", order.size), ID_WIDTH),
-        "member_id": member_ids.take(points["member"][order]),
-        "occurred_at": _timestamps(points["time"][order]),
-        "event_type": _labels(EVENT_TYPES, points["type"][order]),
-        "points": pa.array(points["points"][order], pa.int64()),
-        "source": _labels(SOURCES, points["source"][order]),
-        "transaction_id": _ids("T", number[np.maximum(points["purchase"][order], 0)], ID_WIDTH,
-                               points["purchase"][order] >= 0),
-    })
+    sink.write(
+        "point_events",
+        {
+            "point_event_id": _new_ids(next_id, "point_events", order.size),
+            "member_id": member_ids.take(points["member"][order]),
+            "occurred_at": _timestamps(points["time"][order]),
+            "event_type": _labels(EVENT_TYPES, points["type"][order]),
+            "points": pa.array(points["points"][order], pa.int64()),
+            "source": _labels(SOURCES, points["source"][order]),
+            # row -1 (no purchase) picks the appended 0, masked as null
+            "transaction_id": _ids(
+                ID_PREFIX["transactions"],
+                np.append(number, 0)[points["purchase"][order]],
+                ID_WIDTH,
+                points["purchase"][order] >= 0,
+            ),
+        },
+    )
 
     changes = ledger.tier_changes
     order = np.lexsort((changes["time"], changes["member"]))
     up = changes["to_rank"][order] > changes["from_rank"][order]
-    sink.write("tier_changes", {
-        "tier_change_id": _ids("C", _take_ids(next_id, "tier_changes", order.size), ID_WIDTH),
-        "member_id": member_ids.take(changes["member"][order]),
-        "changed_at": _timestamps(changes["time"][order]),
-        "from_tier": _labels(tiers.names, changes["from_rank"][order]),
-        "to_tier": _labels(tiers.names, changes["to_rank"][order]),
-        "reason": _labels(("requalification", "qualification"), up.astype(np.int8)),
-    })
+    sink.write(
+        "tier_changes",
+        {
+            "tier_change_id": _new_ids(next_id, "tier_changes", order.size),
+            "member_id": member_ids.take(changes["member"][order]),
+            "changed_at": _timestamps(changes["time"][order]),
+            "from_tier": _labels(tiers.names, changes["from_rank"][order]),
+            "to_tier": _labels(tiers.names, changes["to_rank"][order]),
+            "reason": _labels(("requalification", "qualification"), up.astype(np.int8)),
+        },
+    )
 
     order = np.lexsort((engage["time"], engage["member"]))
-    sink.write("engagement_events", {
-        "engagement_event_id": _ids("E", _take_ids(next_id, "engagement_events", order.size), ID_WIDTH),
-        "member_id": member_ids.take(engage["member"][order]),
-        "occurred_at": _timestamps(engage["time"][order]),
-        "event_type": _labels(ENGAGEMENT_TYPES, engage["type"][order]),
-        "channel": _labels(ENGAGEMENT_CHANNELS, engage["channel"][order]),
-    })
+    sink.write(
+        "engagement_events",
+        {
+            "engagement_event_id": _new_ids(next_id, "engagement_events", order.size),
+            "member_id": member_ids.take(engage["member"][order]),
+            "occurred_at": _timestamps(engage["time"][order]),
+            "event_type": _labels(ENGAGEMENT_TYPES, engage["type"][order]),
+            "channel": _labels(ENGAGEMENT_CHANNELS, engage["channel"][order]),
+        },
+    )
 
     survey = _surveys(cal, rng, t0, t1, buy)
-    sink.write("survey_responses", {
-        "response_id": _ids("S", _take_ids(next_id, "survey_responses", survey["member"].size), ID_WIDTH),
-        "member_id": member_ids.take(pa.array(survey["member"], mask=survey["anonymous"])),
-        "responded_at": _timestamps(survey["time"]),
-        "recommend_score": pa.array(survey["recommend"], pa.int32()),
-        "repurchase_score": _nullable_int(survey["repurchase"]),
-        "upsell_score": _nullable_int(survey["upsell"]),
-        "comment": _labels(sum(COMMENTS, ()), np.maximum(survey["comment"], 0), survey["comment"] >= 0),
-    })
+    sink.write(
+        "survey_responses",
+        {
+            "response_id": _new_ids(next_id, "survey_responses", survey["member"].size),
+            "member_id": member_ids.take(pa.array(survey["member"], mask=survey["anonymous"])),
+            "responded_at": _timestamps(survey["time"]),
+            "recommend_score": pa.array(survey["recommend"], pa.int32()),
+            "repurchase_score": _nullable_int(survey["repurchase"]),
+            "upsell_score": _nullable_int(survey["upsell"]),
+            "comment": _labels(sum(COMMENTS, ()), np.maximum(survey["comment"], 0), survey["comment"] >= 0),
+        },
+    )
 
     referrer = pop.referrer[lo:hi]
-    has_email = rng.random(hi - lo) >= EMAIL_MISSING
-    sink.write("members", {
-        "member_id": member_ids,
-        "enrolled_at": _timestamps(t0),
-        "enrollment_channel": _labels(ACQUISITION, channel),
-        "tier": _labels(tiers.names, ledger.final_rank),
-        "referred_by_member_id": _ids("M", referrer + 1, member_width, referrer >= 0),
-        "email": pc.binary_join_element_wise(
-            "m", pc.cast(pa.array(np.arange(lo + 1, hi + 1), mask=~has_email), pa.string()), "@example.com", ""
-        ),
-        "cancelled_at": _timestamps(t1, cancelled),
-    })
+    sink.write(
+        "members",
+        {
+            "member_id": member_ids,
+            "enrolled_at": _timestamps(t0),
+            "enrollment_channel": _labels(ACQUISITION, channel),
+            "tier": _labels(tiers.names, ledger.final_rank),
+            "referred_by_member_id": _ids("M", referrer + 1, member_width, referrer >= 0),
+            "email": _emails(np.arange(lo + 1, hi + 1), rng.random(hi - lo) >= EMAIL_MISSING),
+            "cancelled_at": _timestamps(t1, cancelled),
+        },
+    )
 
 
-def _take_ids(next_id: dict[str, int], table: str, count: int) -> np.ndarray:
+def _new_ids(next_id: dict[str, int], table: str, count: int) -> pa.Array:
+    """The next ``count`` ids of ``table``, numbered on from the previous chunks'."""
     first = next_id[table]
     next_id[table] += count
-    return np.arange(first, first + count)
+    return _ids(ID_PREFIX[table], np.arange(first, first + count), ID_WIDTH)
 
 
 def _daily_tables(cal: _Calendar, pop: _Population, rng: np.random.Generator, sink: _Sink) -> None:
@@ -838,22 +953,33 @@ def _daily_tables(cal: _Calendar, pop: _Population, rng: np.random.Generator, si
     channels = len(ACQUISITION)
     day = (pop.enrolled - cal.start) // DAY
     enrolled = np.bincount(day * channels + pop.channel, minlength=days * channels).reshape(days, channels)
-    lookers = np.outer(expected, share * (1 / VISIT_CONVERSION - 1)) * rng.lognormal(0, 0.15, (days, channels))
+    lookers = np.outer(expected, share * (1 / VISIT_CONVERSION - 1)) * rng.lognormal(
+        0, 0.15, (days, channels)
+    )
     visitors = enrolled + rng.poisson(lookers)
     date_numbers = np.repeat(cal.start // DAY + np.arange(days), channels)
-    sink.write("program_visits", {
-        "visit_date": pa.array(date_numbers.astype(np.int32), pa.date32()),
-        "channel": _labels(ACQUISITION, np.tile(np.arange(channels), days)),
-        "visitors": pa.array(visitors.ravel(), pa.int64()),
-    })
+    sink.write(
+        "program_visits",
+        {
+            "visit_date": pa.array(date_numbers.astype(np.int32), pa.date32()),
+            "channel": _labels(ACQUISITION, np.tile(np.arange(channels), days)),
+            "visitors": pa.array(visitors.ravel(), pa.int64()),
+        },
+    )
     marketing = [ACQUISITION.index(c) for c in MARKETING]
-    spend = np.outer(expected, share[marketing] * COST_PER_ENROLMENT) * rng.lognormal(0, 0.25, (days, len(MARKETING)))
-    sink.write("marketing_spend", {
-        "spend_date": pa.array(np.repeat(cal.start // DAY + np.arange(days), len(MARKETING)).astype(np.int32),
-                               pa.date32()),
-        "channel": _labels(MARKETING, np.tile(np.arange(len(MARKETING)), days)),
-        "amount": _money(np.rint(spend.ravel() * 100).astype(np.int64)),
-    })
+    spend = np.outer(expected, share[marketing] * COST_PER_ENROLMENT) * rng.lognormal(
+        0, 0.25, (days, len(MARKETING))
+    )
+    sink.write(
+        "marketing_spend",
+        {
+            "spend_date": pa.array(
+                np.repeat(cal.start // DAY + np.arange(days), len(MARKETING)).astype(np.int32), pa.date32()
+            ),
+            "channel": _labels(MARKETING, np.tile(np.arange(len(MARKETING)), days)),
+            "amount": _money(np.rint(spend.ravel() * 100).astype(np.int64)),
+        },
+    )
 
 
 def generate(
@@ -892,7 +1018,3 @@ def generate(
         _daily_tables(cal, pop, np.random.default_rng([seed, 2]), sink)
     sink.close()
     return sink.rows
-
-
-def _end_of_day(day: date) -> date:  # pragma: no cover - placeholder removed below
-    return day + timedelta(days=0)

@@ -246,9 +246,8 @@ class _Calendar:
         start, end = int(edges[0]), (end_date - date(1970, 1, 1)).days * DAY + DAY
         edges[-1] = end
         hour = np.arange((end - start) // 3600)
-        calendar_month = (start + hour * 3600).astype("datetime64[s]").astype("datetime64[M]").astype(
-            int
-        ) % 12
+        hour_start = (start + hour * 3600).astype("datetime64[s]")
+        calendar_month = hour_start.astype("datetime64[M]").astype(np.int64) % 12  # 0 = January
         weekday = (start // DAY + hour // 24 + 3) % 7
         shape = BY_WEEKDAY[weekday] * BY_HOUR[hour % 24]
         purchase = PURCHASE_BY_MONTH[calendar_month] * shape
@@ -793,73 +792,25 @@ def _chunk(
     sink: _Sink,
     member_width: int,
 ) -> None:
-    """Generate and write every per-member table for members [lo, hi)."""
-    t0, t1, channel = pop.enrolled[lo:hi], pop.horizon[lo:hi], pop.channel[lo:hi]
-    cancelled = pop.cancelled[lo:hi]
+    """Generate and write every per-member table for members [lo, hi), and their guests' purchases."""
+    t0, t1, channel, cancelled = (
+        pop.enrolled[lo:hi],
+        pop.horizon[lo:hi],
+        pop.channel[lo:hi],
+        pop.cancelled[lo:hi],
+    )
     member_ids = _ids("M", np.arange(lo + 1, hi + 1), member_width)
     buy = _purchases(cal, rng, t0, t1, channel)
     refunds = _refunds(rng, buy.time, buy.cents, t1[buy.member])
-    refund_rows, refund_time, refund_cents = refunds
     engage = _engagement(cal, rng, t0, t1, buy)
     reviews = engage["type"] == REVIEW
     earns = _fixed_earns(cal, rng, pop, lo, t0, t1, (engage["member"][reviews], engage["time"][reviews]))
-    ledger = _ledger(
-        cal,
-        tiers,
-        rng,
-        t0,
-        t1,
-        cancelled,
-        buy,
-        refunds,
-        earns,
-        _adjusts(rng, t0, t1),
-    )
-
-    # guests buy at the times members do (shifted by a few days) with smaller baskets
-    guests = rng.poisson(buy.member.size * GUEST_SHARE / (1 - GUEST_SHARE))
-    shifted = buy.time[rng.integers(0, max(buy.member.size, 1), guests)] + rng.integers(-3, 4, guests) * DAY
-    guest_time = np.clip(shifted, cal.start, cal.end - 1)
-    guest_cents = np.maximum(
-        np.rint(rng.gamma(GUEST_SPEND_SHAPE, GUEST_SPEND_MEAN / GUEST_SPEND_SHAPE, guest_time.size) * 100), 1
-    ).astype(np.int64)
-    guest_channel = rng.choice(len(SALES), guest_time.size, p=GUEST_SALES_SHARE)
-    g_rows, g_refund_time, g_refund_cents = _refunds(
-        rng, guest_time, guest_cents, np.full(guest_time.size, cal.end)
-    )
-
-    member = np.concatenate([buy.member, buy.member[refund_rows], np.full(guest_time.size + g_rows.size, -1)])
-    time = np.concatenate([buy.time, refund_time, guest_time, g_refund_time])
-    cents = np.concatenate([buy.cents, refund_cents, guest_cents, g_refund_cents])
-    sale_channel = np.concatenate(
-        [buy.channel, buy.channel[refund_rows], guest_channel, guest_channel[g_rows]]
-    )
-    is_refund = np.concatenate(
-        [
-            np.zeros(buy.member.size, bool),
-            np.ones(refund_rows.size, bool),
-            np.zeros(guest_time.size, bool),
-            np.ones(g_rows.size, bool),
-        ]
-    )
-    order = np.argsort(time, kind="stable")
-    number = np.empty(order.size, np.int64)
-    number[order] = next_id["transactions"] + np.arange(order.size)
-    next_id["transactions"] += order.size
-    sink.write(
-        "transactions",
-        {
-            "transaction_id": _ids(ID_PREFIX["transactions"], number[order], ID_WIDTH),
-            "member_id": member_ids.take(pa.array(member[order], mask=member[order] < 0)),
-            "transacted_at": _timestamps(time[order]),
-            "amount": _money(cents[order]),
-            "transaction_type": _labels(("purchase", "refund"), is_refund[order].astype(np.int8)),
-            "channel": _labels(SALES, sale_channel[order]),
-        },
-    )
+    ledger = _ledger(cal, tiers, rng, t0, t1, cancelled, buy, refunds, earns, _adjusts(rng, t0, t1))
+    number = _write_transactions(sink, next_id, member_ids, buy, refunds, _guests(cal, rng, buy))
 
     points = ledger.points
     order = np.lexsort((points["points"] < 0, points["time"], points["member"]))
+    purchase = points["purchase"][order]
     sink.write(
         "point_events",
         {
@@ -869,12 +820,9 @@ def _chunk(
             "event_type": _labels(EVENT_TYPES, points["type"][order]),
             "points": pa.array(points["points"][order], pa.int64()),
             "source": _labels(SOURCES, points["source"][order]),
-            # row -1 (no purchase) picks the appended 0, masked as null
+            # purchase -1 (none) picks the appended 0, which is masked as null
             "transaction_id": _ids(
-                ID_PREFIX["transactions"],
-                np.append(number, 0)[points["purchase"][order]],
-                ID_WIDTH,
-                points["purchase"][order] >= 0,
+                ID_PREFIX["transactions"], np.append(number, 0)[purchase], ID_WIDTH, purchase >= 0
             ),
         },
     )
@@ -933,6 +881,66 @@ def _chunk(
             "cancelled_at": _timestamps(t1, cancelled),
         },
     )
+
+
+def _guests(cal: _Calendar, rng: np.random.Generator, buy: _Purchases) -> dict[str, np.ndarray]:
+    """Guest purchases at the times members buy (shifted by up to 3 days), smaller baskets, and refunds."""
+    count = rng.poisson(buy.member.size * GUEST_SHARE / (1 - GUEST_SHARE))
+    like = buy.time[rng.integers(0, max(buy.member.size, 1), count)]
+    shifted = like + rng.integers(-3, 4, count) * DAY
+    time = np.where((shifted >= cal.start) & (shifted < cal.end), shifted, like)
+    spend = rng.gamma(GUEST_SPEND_SHAPE, GUEST_SPEND_MEAN / GUEST_SPEND_SHAPE, count)
+    cents = np.maximum(np.rint(spend * 100), 1).astype(np.int64)
+    refund_rows, refund_time, refund_cents = _refunds(rng, time, cents, np.full(count, cal.end))
+    channel = rng.choice(len(SALES), count, p=GUEST_SALES_SHARE)
+    return {
+        "time": time,
+        "cents": cents,
+        "channel": channel,
+        "refund_time": refund_time,
+        "refund_cents": refund_cents,
+        "refund_channel": channel[refund_rows],
+    }
+
+
+def _write_transactions(
+    sink: _Sink,
+    next_id: dict[str, int],
+    member_ids: pa.Array,
+    buy: _Purchases,
+    refunds: tuple[np.ndarray, np.ndarray, np.ndarray],
+    guests: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Write member and guest purchases and refunds in time order; return the id number of each row.
+
+    Rows are numbered in the order member purchases, member refunds, guest purchases, guest refunds, so
+    the first ``buy.member.size`` numbers belong to the member purchases.
+    """
+    rows, refund_time, refund_cents = refunds
+    guest_rows = guests["time"].size + guests["refund_time"].size
+    member = np.concatenate([buy.member, buy.member[rows], np.full(guest_rows, -1)])
+    time = np.concatenate([buy.time, refund_time, guests["time"], guests["refund_time"]])
+    cents = np.concatenate([buy.cents, refund_cents, guests["cents"], guests["refund_cents"]])
+    channel = np.concatenate([buy.channel, buy.channel[rows], guests["channel"], guests["refund_channel"]])
+    refund = np.repeat(
+        [0, 1, 0, 1], [buy.member.size, rows.size, guests["time"].size, guests["refund_time"].size]
+    )
+    order = np.argsort(time, kind="stable")
+    number = np.empty(order.size, np.int64)
+    number[order] = next_id["transactions"] + np.arange(order.size)
+    next_id["transactions"] += order.size
+    sink.write(
+        "transactions",
+        {
+            "transaction_id": _ids(ID_PREFIX["transactions"], number[order], ID_WIDTH),
+            "member_id": member_ids.take(pa.array(member[order], mask=member[order] < 0)),
+            "transacted_at": _timestamps(time[order]),
+            "amount": _money(cents[order]),
+            "transaction_type": _labels(("purchase", "refund"), refund[order]),
+            "channel": _labels(SALES, channel[order]),
+        },
+    )
+    return number
 
 
 def _new_ids(next_id: dict[str, int], table: str, count: int) -> pa.Array:

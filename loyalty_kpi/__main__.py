@@ -1,0 +1,3 @@
+from loyalty_kpi.cli import app
+
+app()

@@ -1,0 +1,51 @@
+"""Command line of the loyalty KPI project: ``python -m loyalty_kpi <command>`` (or ``loyalty <command>``)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from loyalty_kpi.generate import generate as generate_raw
+
+app = typer.Typer(help="Loyalty-program KPI warehouse.", no_args_is_help=True)
+
+
+class OutputFormat(StrEnum):
+    """File format of the raw tables."""
+
+    parquet = "parquet"
+    csv = "csv"
+
+
+@app.callback()
+def main() -> None:
+    """Loyalty-program KPI warehouse."""
+
+
+@app.command()
+def generate(
+    members: Annotated[int, typer.Option(min=1, help="Number of members.")] = 20_000,
+    months: Annotated[int, typer.Option(min=1, help="Months of history, ending with --end-date's.")] = 36,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
+    end_date: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="Last day of the data (UTC).")
+    ] = datetime(2026, 10, 31),
+    out: Annotated[Path, typer.Option(help="Directory the raw tables are written to.")] = Path("data/raw"),
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="File format.")] = OutputFormat.parquet,
+) -> None:
+    """Write seeded demo data for every table of the raw contract."""
+    started = time.perf_counter()
+    rows = generate_raw(out, members, months, seed, end_date.date(), fmt.value, progress=True)
+    table = Table(title=f"Raw tables in {out} ({fmt.value}, {time.perf_counter() - started:.1f} s)")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in rows.items():
+        table.add_row(name, f"{count:,}")
+    Console().print(table)

@@ -1,0 +1,45 @@
+"""Run the dbt project from Python (CLI, tests, benchmark) against a given raw directory and warehouse."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from loyalty_kpi.paths import PROJECT_DIR
+
+
+def dbt_executable() -> str:
+    """The dbt of the running interpreter's environment."""
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+def run_dbt(
+    args: Sequence[str],
+    *,
+    raw_dir: Path,
+    duckdb_path: Path,
+    dbt_vars: Mapping[str, Any] | None = None,
+    work_dir: Path | None = None,
+    capture: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run `dbt <args>` in the project with LOYALTY_RAW_DIR / LOYALTY_DUCKDB_PATH set.
+
+    `work_dir` keeps target/ and logs/ apart, so that several runs (tests) do not share them.
+    """
+    env = {
+        **os.environ,
+        "LOYALTY_RAW_DIR": str(raw_dir),
+        "LOYALTY_DUCKDB_PATH": str(duckdb_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dict(dbt_vars))]
+    if work_dir is not None:
+        command += ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+    return subprocess.run(command, cwd=PROJECT_DIR, env=env, text=True, capture_output=capture, check=False)

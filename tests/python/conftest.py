@@ -1,0 +1,57 @@
+"""Shared fixtures: build the dbt project on a raw directory into a warehouse of the test's own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+from loyalty_kpi.dbt import run_dbt
+from loyalty_kpi.generate import generate
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+WORKED_EXAMPLE = FIXTURES / "kpi_example"
+
+
+@dataclass(frozen=True)
+class Build:
+    """A finished `dbt build`: its warehouse, output and exit code."""
+
+    warehouse: Path
+    returncode: int
+    output: str
+
+    def table(self, name: str, schema: str = "marts") -> pd.DataFrame:
+        """A table of the warehouse as a DataFrame."""
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(f'select * from "{schema}"."{name}"').df()
+
+
+BuildFn = Callable[..., Build]
+
+
+@pytest.fixture(scope="session")
+def dbt_build(tmp_path_factory: pytest.TempPathFactory) -> BuildFn:
+    """Run `dbt build` (or other dbt args) on a raw directory into a fresh warehouse."""
+
+    def build(raw_dir: Path, dbt_vars: Mapping[str, Any] | None = None, args: tuple[str, ...] = ("build",)) -> Build:
+        work_dir = tmp_path_factory.mktemp("dbt")
+        warehouse = work_dir / "warehouse.duckdb"
+        result = run_dbt(args, raw_dir=raw_dir, duckdb_path=warehouse, dbt_vars=dbt_vars, work_dir=work_dir)
+        return Build(warehouse, result.returncode, result.stdout + result.stderr)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def generated_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated raw data set (Parquet, every table)."""
+    out = tmp_path_factory.mktemp("raw")
+    generate(out, members=600, months=30, seed=11, end_date=date(2025, 6, 18))
+    return out

@@ -1,0 +1,59 @@
+"""The raw contract at the door: clear errors for missing required inputs, warnings for optional ones."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from tests.python.conftest import WORKED_EXAMPLE, BuildFn
+
+
+def _copy_example(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    shutil.copytree(WORKED_EXAMPLE / "raw", raw)
+    return raw
+
+
+def test_missing_required_file_stops_the_build_naming_file_directory_and_readme(
+    dbt_build: BuildFn, tmp_path: Path
+) -> None:
+    raw = _copy_example(tmp_path)
+    (raw / "transactions.csv").unlink()
+    build = dbt_build(raw, args=("run", "--select", "stg_loyalty__members"))
+    assert build.returncode != 0
+    assert "Required raw file missing: no transactions.parquet or transactions.csv" in build.output
+    assert str(raw) in build.output
+    assert "section 'Raw data contract'" in build.output
+    assert "Traceback" not in build.output
+
+
+def test_missing_required_column_names_the_file_and_the_column(dbt_build: BuildFn, tmp_path: Path) -> None:
+    raw = _copy_example(tmp_path)
+    members = pd.read_csv(raw / "members.csv", dtype=str).rename(columns={"enrolled_at": "joined_at"})
+    members.to_csv(raw / "members.csv", index=False)
+    build = dbt_build(raw, args=("run", "--select", "stg_loyalty__members"))
+    assert build.returncode != 0
+    assert f"Raw file '{raw}/members.csv' has no column 'enrolled_at'" in build.output
+
+
+def test_optional_column_may_be_absent(dbt_build: BuildFn, tmp_path: Path) -> None:
+    raw = _copy_example(tmp_path)
+    members = pd.read_csv(raw / "members.csv", dtype=str).drop(columns=["email", "referred_by_member_id"])
+    members.to_csv(raw / "members.csv", index=False)
+    build = dbt_build(raw, args=("build", "--select", "+members"))
+    assert build.returncode == 0, build.output
+    assert len(build.table("members")) == 12
+
+
+def test_parquet_wins_over_csv_and_reads_the_same(dbt_build: BuildFn, tmp_path: Path) -> None:
+    raw = _copy_example(tmp_path)
+    transactions = pd.read_csv(raw / "transactions.csv", dtype=str, keep_default_na=False)
+    transactions["amount"] = transactions["amount"].astype(float)
+    transactions.to_parquet(raw / "transactions.parquet", index=False)
+    (raw / "transactions.csv").write_text("transaction_id\n")  # would fail if it were read
+    build = dbt_build(raw, args=("run", "--select", "+kpi_monthly"))
+    assert build.returncode == 0, build.output
+    kpi = build.table("kpi_monthly").set_index("month_start")
+    assert kpi["member_orders"].sum() == 18

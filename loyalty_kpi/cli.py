@@ -12,7 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from loyalty_kpi.bench import SCALES, record, run_benchmark
 from loyalty_kpi.generate import generate as generate_raw
+from loyalty_kpi.paths import duckdb_path
+from loyalty_kpi.summary import print_summary
 
 app = typer.Typer(help="Loyalty-program KPI warehouse.", no_args_is_help=True)
 
@@ -49,3 +52,38 @@ def generate(
     for name, count in rows.items():
         table.add_row(name, f"{count:,}")
     Console().print(table)
+
+
+@app.command()
+def summary(
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(help="DuckDB warehouse (default: LOYALTY_DUCKDB_PATH or data/warehouse.duckdb)."),
+    ] = None,
+    months: Annotated[int, typer.Option(min=1, help="How many complete months to show.")] = 3,
+) -> None:
+    """Print the headline KPIs (CRR, churn, active members, AOV, formula CLV) of the last complete months."""
+    path = warehouse or duckdb_path()
+    if not path.exists():
+        Console(stderr=True).print(
+            f"[red]No warehouse at {path}: run `dbt build` (or `make demo`) first.[/red]"
+        )
+        raise typer.Exit(1)
+    print_summary(path, months)
+
+
+@app.command()
+def bench(
+    scale: Annotated[str, typer.Option(help=f"Data scale: one of {', '.join(SCALES)}.")] = "10m",
+    work_dir: Annotated[Path, typer.Option(help="Where the data and warehouse go (large).")] = Path(
+        "data/bench"
+    ),
+) -> None:
+    """Generate data at a scale, time a full `dbt build`, record peak memory in benchmarks/results.md."""
+    if scale not in SCALES:
+        raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
+    result = run_benchmark(scale, work_dir.resolve())
+    record(result)
+    Console().print(result)
+    if not result.dbt_nodes_ok:
+        raise typer.Exit(1)

@@ -347,7 +347,7 @@ class _Rows:
             self._cols[name].append(np.broadcast_to(np.asarray(value, np.int64), (size,)))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {name: np.concatenate(parts or [np.empty(0, np.int64)]) for name, parts in self._cols.items()}
+        return {name: np.concatenate(parts) for name, parts in self._cols.items()}
 
 
 def _spell(

@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pandas as pd
 import pytest
 
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-WORKED_EXAMPLE = FIXTURES / "kpi_example"
-
-
-@dataclass(frozen=True)
-class Build:
-    """A finished `dbt build`: its warehouse, output and exit code."""
-
-    warehouse: Path
-    returncode: int
-    output: str
-
-    def table(self, name: str, schema: str = "marts") -> pd.DataFrame:
-        """A table of the warehouse as a DataFrame."""
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(f'select * from "{schema}"."{name}"').df()
-
-
-BuildFn = Callable[..., Build]
+from tests.python.support import Build, BuildFn
 
 
 @pytest.fixture(scope="session")
 def dbt_build(tmp_path_factory: pytest.TempPathFactory) -> BuildFn:
     """Run `dbt build` (or other dbt args) on a raw directory into a fresh warehouse."""
 
-    def build(raw_dir: Path, dbt_vars: Mapping[str, Any] | None = None, args: tuple[str, ...] = ("build",)) -> Build:
+    def build(
+        raw_dir: Path, dbt_vars: Mapping[str, Any] | None = None, args: tuple[str, ...] = ("build",)
+    ) -> Build:
         work_dir = tmp_path_factory.mktemp("dbt")
         warehouse = work_dir / "warehouse.duckdb"
         result = run_dbt(args, raw_dir=raw_dir, duckdb_path=warehouse, dbt_vars=dbt_vars, work_dir=work_dir)

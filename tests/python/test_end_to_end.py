@@ -1,4 +1,4 @@
-"""Generated raw data → `dbt build` → every spec mart equals the brute-force reference (tests/python/reference.py).
+"""Generated raw data → `dbt build` → every spec mart equals the brute-force reference (reference.py).
 
 The reference shares no SQL with the models: it recomputes the spec member by member and day by day.
 Counts must match exactly, rates to 1e-9 relative.
@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.python.conftest import Build, BuildFn
 from tests.python.reference import compare_frames, compute_reference, load_raw
+from tests.python.support import Build, BuildFn
 
 KEYS = {
     "member_base_flow_monthly": ["month_start"],

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from reference import COLUMNS, compare_frames, compute_reference
+
+from tests.python.reference import COLUMNS, compare_frames, compute_reference
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "kpi_example"
 EXPECTED_KEYS = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.python.conftest import WORKED_EXAMPLE, Build, BuildFn
 from tests.python.reference import compare_frames
+from tests.python.support import WORKED_EXAMPLE, Build, BuildFn
 
 KEYS = {
     "member_base_flow_monthly": ["month_start"],

@@ -1,0 +1,30 @@
+"""Helpers shared by the tests: where the fixtures are and what a finished dbt build looks like."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+WORKED_EXAMPLE = FIXTURES / "kpi_example"
+
+
+@dataclass(frozen=True)
+class Build:
+    """A finished `dbt build`: its warehouse, output and exit code."""
+
+    warehouse: Path
+    returncode: int
+    output: str
+
+    def table(self, name: str, schema: str = "marts") -> pd.DataFrame:
+        """A table of the warehouse as a DataFrame."""
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(f'select * from "{schema}"."{name}"').df()
+
+
+BuildFn = Callable[..., Build]

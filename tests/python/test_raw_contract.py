@@ -42,7 +42,7 @@ def test_optional_column_may_be_absent(dbt_build: BuildFn, tmp_path: Path) -> No
     raw = _copy_example(tmp_path)
     members = pd.read_csv(raw / "members.csv", dtype=str).drop(columns=["email", "referred_by_member_id"])
     members.to_csv(raw / "members.csv", index=False)
-    build = dbt_build(raw, args=("build", "--select", "+members", "tiers"))
+    build = dbt_build(raw)
     assert build.returncode == 0, build.output
     assert len(build.table("members")) == 12
 
@@ -53,7 +53,7 @@ def test_parquet_wins_over_csv_and_reads_the_same(dbt_build: BuildFn, tmp_path: 
     transactions["amount"] = transactions["amount"].astype(float)
     transactions.to_parquet(raw / "transactions.parquet", index=False)
     (raw / "transactions.csv").write_text("transaction_id\n")  # would fail if it were read
-    build = dbt_build(raw, args=("build", "--select", "+kpi_monthly"))
+    build = dbt_build(raw)
     assert build.returncode == 0, build.output
     kpi = build.table("kpi_monthly").set_index("month_start")
     assert kpi["member_orders"].sum() == 18

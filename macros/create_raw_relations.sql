@@ -1,7 +1,8 @@
 {#-
     Makes every table of the raw contract (the `loyalty` source) queryable before any model runs.
-    Called from on-run-start. DuckDB reads the files of var('raw_dir') in place, as views; other
-    engines get their raw tables from a loader, so the default implementation does nothing.
+    Called from on-run-start. DuckDB reads the files of var('raw_dir') in place, as views; Spark reads
+    them as external tables; PostgreSQL's raw tables come from the loader (`make load-postgres`) or
+    already exist, and are checked. Other engines: nothing (the default implementation).
 -#}
 {% macro create_raw_relations() %}
     {{ return(adapter.dispatch('create_raw_relations', 'loyalty_kpi')()) }}
@@ -78,4 +79,122 @@
         {% do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) %}
     {% endfor %}
     {{ return('select ' ~ columns | join(', ') ~ ' where 1 = 0') }}
+{% endmacro %}
+
+{#-
+    PostgreSQL: the raw tables are loaded by loyalty_kpi.load_postgres (or are the user's own, in the
+    schema var('raw_schema') names). Checked against the contract like the files: a missing required
+    table or column stops the run; a missing optional table is created empty, with a warning.
+-#}
+{% macro postgres__create_raw_relations() %}
+    {% if not execute %}{{ return('select 1') }}{% endif %}
+    {% set schema = var('raw_schema', 'raw') %}
+    {% set found = run_query(
+        "select table_name, column_name from information_schema.columns where table_schema = "
+        ~ loyalty_kpi.sql_string(schema)) %}
+    {% set present = {} %}
+    {% for row in found.rows %}{% do present.setdefault(row[0], []).append(row[1]) %}{% endfor %}
+    {% set statements = ['select 1'] %}
+    {% for source in graph.sources.values() | selectattr('source_name', 'equalto', 'loyalty') | sort(attribute='name') %}
+        {% set relation = adapter.quote(schema) ~ '.' ~ adapter.quote(source.name) %}
+        {% if source.name not in present %}
+            {% if source.meta.get('required', false) %}
+                {{ exceptions.raise_compiler_error(
+                    "Required raw table missing: no table " ~ schema ~ "." ~ source.name ~ " in database '"
+                    ~ target.dbname ~ "'. Load the raw files with `make load-postgres` (LOYALTY_RAW_DIR) or "
+                    ~ "point the raw_schema var at your raw tables; see README.md, sections 'Raw data "
+                    ~ "contract' and 'Engines'.") }}
+            {% endif %}
+            {% do exceptions.warn("Optional raw table " ~ schema ~ "." ~ source.name ~ " not found: created "
+                ~ "empty, the KPIs that need it are null.") %}
+            {% set columns = [] %}
+            {% for column in source.columns.values() %}
+                {% do columns.append(adapter.quote(column.name) ~ ' ' ~ column.data_type) %}
+            {% endfor %}
+            {% do statements.append('create table if not exists ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')') %}
+        {% else %}
+            {% for column in source.columns.values() if column.name not in present[source.name] %}
+                {{ exceptions.raise_compiler_error(
+                    "Raw table " ~ schema ~ "." ~ source.name ~ " has no column '" ~ column.name ~ "', which "
+                    ~ "the raw contract " ~ ("requires" if not column.meta.get('optional', false)
+                    else "lists (optional columns must exist on PostgreSQL, null if unknown)")
+                    ~ " (columns found: " ~ present[source.name] | join(', ') ~ "). See README.md, "
+                    ~ "section 'Raw data contract'.") }}
+            {% endfor %}
+        {% endif %}
+    {% endfor %}
+    {{ return(statements | join(';\n')) }}
+{% endmacro %}
+
+{#-
+    Spark: each raw file becomes an external table `<table>__file` (Parquet as it is; CSV with a header
+    row, RFC 4180 quoting, every column a string, a malformed row failing the run) and `<table>` a view of
+    the contract's columns over it, checked as on DuckDB. var('raw_dir') must be absolute (a path or a
+    URI the cluster can read): a Thrift Server does not share dbt's working directory.
+-#}
+{% macro spark__create_raw_relations() %}
+    {% if not execute %}{{ return('select 1') }}{% endif %}
+    {% set raw_dir = var('raw_dir').rstrip('/') %}
+    {% if not (raw_dir.startswith('/') or ':/' in raw_dir) %}
+        {{ exceptions.raise_compiler_error(
+            "LOYALTY_RAW_DIR must be an absolute path (or a URI such as s3a://…) on Spark: got '" ~ raw_dir
+            ~ "'. See README.md, section 'Engines'.") }}
+    {% endif %}
+    {% set schema = var('raw_schema', 'raw') %}
+    {% do run_query('create schema if not exists ' ~ schema) %}
+    {% set listed = run_query("select path from binaryFile.`" ~ raw_dir ~ "`") %}
+    {% set names = [] %}
+    {% for path in listed.columns[0].values() %}{% do names.append(path.split('/')[-1]) %}{% endfor %}
+    {% set statements = [] %}
+    {% for source in graph.sources.values() | selectattr('source_name', 'equalto', 'loyalty') | sort(attribute='name') %}
+        {% set view = schema ~ '.' ~ source.name %}
+        {% set extension = 'parquet' if source.name ~ '.parquet' in names else 'csv' if source.name ~ '.csv' in names else none %}
+        {% if extension is none %}
+            {% if source.meta.get('required', false) %}
+                {{ exceptions.raise_compiler_error(
+                    "Required raw file missing: no " ~ source.name ~ ".parquet or " ~ source.name ~ ".csv in '"
+                    ~ raw_dir ~ "' (LOYALTY_RAW_DIR). The project cannot build without it; see README.md, "
+                    ~ "section 'Raw data contract', for its columns.") }}
+            {% endif %}
+            {% do exceptions.warn("Optional raw file " ~ source.name ~ " not found in '" ~ raw_dir
+                ~ "': read as an empty table, the KPIs that need it are null.") %}
+            {% set columns = [] %}
+            {% for column in source.columns.values() %}
+                {% do columns.append('cast(null as ' ~ loyalty_kpi.spark_type(column.data_type) ~ ') as ' ~ column.name) %}
+            {% endfor %}
+            {% do statements.append('create or replace view ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' where 1 = 0') %}
+        {% else %}
+            {% set path = raw_dir ~ '/' ~ source.name ~ '.' ~ extension %}
+            {% set file_table = view ~ '__file' %}
+            {% do run_query('drop table if exists ' ~ file_table) %}
+            {% do run_query('create table ' ~ file_table ~ ' using ' ~ extension
+                ~ (" options (header 'true', escape '\"', multiLine 'true', mode 'FAILFAST')" if extension == 'csv' else '')
+                ~ ' location ' ~ loyalty_kpi.sql_string(path)) %}
+            {% set described = run_query('describe table ' ~ file_table) %}
+            {% set present = [] %}
+            {% for name in described.columns[0].values() %}
+                {% if name and not name.startswith('#') %}{% do present.append(name | lower) %}{% endif %}
+            {% endfor %}
+            {% set columns = [] %}
+            {% for column in source.columns.values() %}
+                {% if column.name in present %}
+                    {% do columns.append('`' ~ column.name ~ '`') %}
+                {% elif column.meta.get('optional', false) %}
+                    {% do columns.append('cast(null as ' ~ loyalty_kpi.spark_type(column.data_type) ~ ') as ' ~ column.name) %}
+                {% else %}
+                    {{ exceptions.raise_compiler_error(
+                        "Raw file '" ~ path ~ "' has no column '" ~ column.name ~ "', which the raw contract requires "
+                        ~ "(columns found: " ~ present | join(', ') ~ "). See README.md, section 'Raw data contract'.") }}
+                {% endif %}
+            {% endfor %}
+            {% do statements.append('create or replace view ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' from ' ~ file_table) %}
+        {% endif %}
+    {% endfor %}
+    {% for statement in statements %}{% do run_query(statement) %}{% endfor %}
+    {{ return('select 1') }}
+{% endmacro %}
+
+{#- A contract type in Spark's spelling (Spark has no unbounded varchar). -#}
+{% macro spark_type(data_type) %}
+    {{ return('string' if data_type == 'varchar' else data_type) }}
 {% endmacro %}

@@ -10,6 +10,15 @@
     cast(cast({{ expression }} as timestamp with time zone) at time zone 'UTC' as timestamp)
 {% endmacro %}
 
+{% macro postgres__to_utc_timestamp(expression) %}
+    {#- by the text's form, so that neither a timestamp nor naive text depends on the session time zone -#}
+    case
+        when cast({{ expression }} as text) ~ '[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? *(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            then cast(cast(cast({{ expression }} as text) as timestamp with time zone) at time zone 'UTC' as timestamp)
+        else cast(cast({{ expression }} as text) as timestamp)
+    end
+{% endmacro %}
+
 {% macro duckdb__to_utc_timestamp(expression) %}
     cast(timezone('UTC', cast({{ expression }} as timestamptz)) as timestamp)
 {% endmacro %}

@@ -6,7 +6,8 @@
 with buyers as (
     select
         summary.member_id,
-        {{ dbt.datediff('summary.last_purchase_date', 'period.as_of_date', 'day') }} as recency_days,
+        cast({{ dbt.datediff('summary.last_purchase_date', 'period.as_of_date', 'day') }} as {{ dbt.type_bigint() }})
+            as recency_days,
         summary.lifetime_purchase_days as frequency,
         summary.net_revenue as monetary
     from {{ ref('int_member_purchase_summary') }} as summary

@@ -4,7 +4,7 @@ with period as (
 ),
 
 month_numbers as (
-    select n as month_index from {{ integer_series(2400) }}
+    select n as month_index from {{ integer_series(2400) }} as series
 ),
 
 months as (

@@ -3,6 +3,7 @@
     the raw contract (source columns with meta.pii) or a well-known personal field.
     Runs after every mart (the depends_on lines); a new mart is added here too.
 -#}
+{{ config(meta={'dagster': {'ref': {'name': 'members'}}}) }}
 -- depends_on: {{ ref('member_base_flow_monthly') }}
 -- depends_on: {{ ref('member_base_flow_monthly_by_channel') }}
 -- depends_on: {{ ref('kpi_monthly') }}

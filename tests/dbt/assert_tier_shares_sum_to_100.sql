@@ -1,4 +1,5 @@
 {#- Tier shares sum to 100 in every month with enrolled members, and tier counts to enrolled_members. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'tier_distribution_monthly'}}}) }}
 with tier_totals as (
     select
         month_start,

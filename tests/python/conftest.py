@@ -14,6 +14,13 @@ from loyalty_kpi.generate import generate
 from tests.python.support import Build, BuildFn
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project into Dagster's manifest before any test module imports the code location."""
+    from orchestration.project import loyalty_project
+
+    loyalty_project.preparer.prepare(loyalty_project)
+
+
 @pytest.fixture(scope="session")
 def dbt_build(tmp_path_factory: pytest.TempPathFactory) -> BuildFn:
     """Run `dbt build` (or other dbt args) on a raw directory into a fresh warehouse."""

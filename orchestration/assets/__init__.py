@@ -1,0 +1,1 @@
+"""Assets of the code location: raw files, the dbt project."""

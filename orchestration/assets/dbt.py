@@ -1,0 +1,112 @@
+"""Every dbt seed, model and snapshot as a Dagster asset; dbt data tests as asset checks (error-severity
+tests blocking). The marts carry the headline KPIs as materialization metadata."""
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    Backoff,
+    Failure,
+    Output,
+    RetryPolicy,
+    RetryRequested,
+)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.assets.raw import raw_asset_key
+from orchestration.headlines import headline_metadata
+from orchestration.project import loyalty_project
+from orchestration.resources import LOCK_MESSAGE, LoyaltyWarehouse
+
+WAREHOUSE_POOL = "loyalty_warehouse"
+
+
+def mart_key(name: str) -> AssetKey:
+    """The asset key of a mart (dbt's default keys are schema / model name)."""
+    return AssetKey(["marts", name])
+
+
+HEADLINE_ASSETS = {mart_key("kpi_monthly"), mart_key("member_base_flow_monthly")}
+DEFAULT_OWNER = "team:analytics-engineering"
+
+
+class LoyaltyDbtTranslator(DagsterDbtTranslator):
+    """Sources map onto the raw file assets; groups by layer; owners and tags from dbt meta."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return raw_asset_key(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type in ("seed", "snapshot"):
+            return f"{resource_type}s"
+        fqn = dbt_resource_props["fqn"]
+        return fqn[1] if len(fqn) > 2 else "models"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str] | None:
+        owner = dbt_resource_props.get("config", {}).get("meta", {}).get("owner")
+        return [owner or DEFAULT_OWNER]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        tags = dict(super().get_tags(dbt_resource_props))
+        group = self.get_group_name(dbt_resource_props)
+        if group:
+            tags["layer"] = group
+        return tags
+
+
+TRANSLATOR = LoyaltyDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _failed_nodes(invocation: Any) -> list[str]:
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+    except FileNotFoundError:
+        return []
+    return [
+        f"{result['unique_id']} ({result['status']}): {(result.get('message') or '').strip()[:300]}"
+        for result in run_results.get("results", [])
+        if result.get("status") in ("error", "fail")
+    ]
+
+
+@dbt_assets(
+    manifest=loyalty_project.manifest_path,
+    project=loyalty_project,
+    dagster_dbt_translator=TRANSLATOR,
+    retry_policy=RetryPolicy(max_retries=2, delay=15, backoff=Backoff.EXPONENTIAL),
+    pool=WAREHOUSE_POOL,
+)
+def loyalty_dbt_assets(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: LoyaltyWarehouse
+) -> Iterator[Any]:
+    """`dbt build` of the selected nodes on the configured warehouse."""
+    invocation = dbt.cli(
+        ["build", "--vars", json.dumps(warehouse.dbt_vars())], context=context, raise_on_error=False
+    )
+    held: list[Output] = []
+    for event in invocation.stream():
+        if isinstance(event, Output) and context.asset_key_for_output(event.output_name) in HEADLINE_ASSETS:
+            held.append(event)  # the warehouse is locked by dbt until it exits
+        else:
+            yield event
+    if held:
+        with warehouse.read_only() as con:
+            headlines = headline_metadata(con)
+        for event in held:
+            yield event.with_metadata({**event.metadata, **headlines})
+    error = invocation.get_error()
+    if error is None:
+        return
+    if LOCK_MESSAGE in str(error):
+        raise RetryRequested(max_retries=3, seconds_to_wait=30) from error
+    failed = _failed_nodes(invocation)
+    raise Failure(
+        description="dbt build failed: " + ("; ".join(failed) if failed else str(error)),
+        metadata={"failed_nodes": "\n".join(failed) or "see the dbt log"},
+    )

@@ -1,0 +1,27 @@
+"""The code location: assembles assets, checks, the job, the schedule, sensors and resources."""
+
+from dagster import Definitions
+
+from orchestration.assets.dbt import loyalty_dbt_assets
+from orchestration.assets.raw import build_raw_assets
+from orchestration.checks import build_kpi_checks
+from orchestration.jobs import loyalty_build_job
+from orchestration.resources import build_resources
+from orchestration.schedules import build_daily_schedule
+from orchestration.sensors import alert_on_run_failure, build_raw_files_sensor
+from orchestration.settings import Settings
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    """The Definitions for the given settings (tests pass their own)."""
+    return Definitions(
+        assets=[*build_raw_assets(settings), loyalty_dbt_assets],
+        asset_checks=build_kpi_checks(settings),
+        jobs=[loyalty_build_job],
+        schedules=[build_daily_schedule(settings)],
+        sensors=[build_raw_files_sensor(settings), alert_on_run_failure],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions(Settings.from_env())

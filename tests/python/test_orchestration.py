@@ -1,0 +1,258 @@
+"""The Dagster code location: its graph, a full materialization, blocking raw checks, sensors, the
+schedule, alerts, and the webserver."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import replace
+from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import duckdb
+import pytest
+from dagster import (
+    AssetCheckSeverity,
+    DagsterInstance,
+    Definitions,
+    RunRequest,
+    SkipReason,
+    build_schedule_context,
+    build_sensor_context,
+)
+
+from loyalty_kpi.generate import generate
+from orchestration.checks import build_active_members_change_check
+from orchestration.definitions import build_definitions
+from orchestration.resources import AlertSender, LoyaltyWarehouse
+from orchestration.settings import Settings
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "orchestration_graph.json"
+END_DATE = date(2025, 3, 31)
+
+
+def graph_summary(defs: Definitions) -> dict[str, list[str]]:
+    """Asset keys, checks, jobs, schedules and sensors of a code location, sorted."""
+    graph = defs.resolve_asset_graph()
+    return {
+        "assets": sorted(key.to_user_string() for key in graph.get_all_asset_keys()),
+        "asset_checks": sorted(
+            f"{key.asset_key.to_user_string()}:{key.name}" for key in graph.asset_check_keys
+        ),
+        "jobs": sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")),
+        "schedules": sorted(schedule.name for schedule in defs.schedules or []),
+        "sensors": sorted(sensor.name for sensor in defs.sensors or []),
+    }
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    base = tmp_path_factory.mktemp("orchestration")
+    raw = base / "raw"
+    generate(raw, members=400, months=18, seed=5, end_date=END_DATE)
+    return replace(
+        Settings.from_env(),
+        raw_dir=raw,
+        duckdb_path=base / "warehouse.duckdb",
+        as_of_date=END_DATE.isoformat(),
+    )
+
+
+def test_definitions_load_and_match_the_committed_graph(settings: Settings) -> None:
+    defs = build_definitions(settings)
+    Definitions.validate_loadable(defs)
+    summary = graph_summary(defs)
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(json.dumps(summary, indent=2) + "\n")
+    assert summary == json.loads(SNAPSHOT.read_text()), (
+        "The asset graph changed: review it, then rerun with UPDATE_SNAPSHOTS=1 to accept."
+    )
+
+
+def _table_hash(warehouse: Path, table: str) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(f"select * from marts.{table} order by all").fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def first_run(settings: Settings):
+    defs = build_definitions(settings)
+    result = defs.get_job_def("loyalty_build").execute_in_process(instance=DagsterInstance.ephemeral())
+    return result
+
+
+def test_the_whole_graph_materializes_and_every_check_passes(first_run, settings: Settings) -> None:
+    assert first_run.success
+    materialized = {
+        event.asset_key.to_user_string() for event in first_run.get_asset_materialization_events()
+    }
+    assert {"raw/members", "raw/transactions", "marts/kpi_monthly", "marts/members"} <= materialized
+    evaluations = first_run.get_asset_check_evaluations()
+    assert len(evaluations) > 100
+    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
+    assert not failed
+
+
+def test_marts_carry_headline_kpis(first_run) -> None:
+    kpi = next(
+        event
+        for event in first_run.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == "marts/kpi_monthly"
+    )
+    metadata = kpi.materialization.metadata
+    assert metadata["headline_month"].value == "2025-03"
+    assert "last_complete_month/crr_pct" in metadata
+    assert "| month | CRR % |" in metadata["crr_and_churn_trend"].value
+
+
+def test_malformed_raw_file_stops_the_run_before_any_mart_changes(
+    first_run, settings: Settings, tmp_path: Path
+) -> None:
+    assert first_run.success
+    before = _table_hash(settings.duckdb_path, "kpi_monthly")
+    broken_raw = tmp_path / "raw"
+    shutil.copytree(settings.raw_dir, broken_raw)
+    (broken_raw / "transactions.parquet").write_bytes(b"PAR1 not really parquet")
+    defs = build_definitions(replace(settings, raw_dir=broken_raw))
+    result = defs.get_job_def("loyalty_build").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    assert not result.success
+    contract = [e for e in result.get_asset_check_evaluations() if e.check_name == "matches_raw_contract"]
+    failed = [e for e in contract if not e.passed]
+    assert [e.asset_key.to_user_string() for e in failed] == ["raw/transactions"]
+    assert "transactions.parquet' is not readable" in (failed[0].description or "")
+    materialized = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+    assert not any(key.startswith(("staging/", "intermediate/", "marts/")) for key in materialized)
+    assert _table_hash(settings.duckdb_path, "kpi_monthly") == before
+
+
+def test_raw_files_sensor_requests_one_run_per_change(settings: Settings, tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(settings.raw_dir, raw)
+    sensor = next(
+        s for s in build_definitions(replace(settings, raw_dir=raw)).sensors if s.name == "raw_files_changed"
+    )
+
+    context = build_sensor_context()
+    first = sensor(context)
+    assert isinstance(first, RunRequest)
+    assert isinstance(sensor(context), SkipReason)  # unchanged directory: no run
+
+    with (raw / "members.parquet").open("ab") as members:
+        members.write(b"\0")  # a re-delivery changes size and modification time
+    second = sensor(context)
+    assert isinstance(second, RunRequest)
+    assert second.run_key != first.run_key
+    assert "members.parquet" in second.tags["loyalty/changed_files"]
+    assert isinstance(sensor(context), SkipReason)
+
+
+def test_daily_schedule_uses_the_configured_cron(settings: Settings) -> None:
+    defs = build_definitions(replace(settings, schedule_cron="30 4 * * *", schedule_timezone="Europe/Paris"))
+    schedule = next(iter(defs.schedules))
+    assert schedule.cron_schedule == "30 4 * * *"
+    assert schedule.execution_timezone == "Europe/Paris"
+    assert schedule.job_name == "loyalty_build"
+    requests = list(schedule.evaluate_tick(build_schedule_context()).run_requests or [])
+    assert len(requests) == 1
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Recorder.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_alerts_log_and_post_to_the_webhook(caplog: pytest.LogCaptureFixture) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        AlertSender(webhook_url=url).send("run failed", {"run_id": "abc"})
+        AlertSender().send("run failed without webhook", {"run_id": "def"})
+    finally:
+        server.shutdown()
+    assert _Recorder.received == [{"title": "run failed", "run_id": "abc"}]
+    assert "ALERT run failed without webhook" in caplog.text
+
+
+def test_webserver_starts_answers_and_stops(settings: Settings, tmp_path: Path) -> None:
+    port = 34_000 + os.getpid() % 1000
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path),
+        "LOYALTY_RAW_DIR": str(settings.raw_dir),
+        "LOYALTY_DUCKDB_PATH": str(settings.duckdb_path),
+    }
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    process = subprocess.Popen(
+        [str(webserver), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        status = None
+        while time.monotonic() < deadline and status != 200:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
+                    status = response.status
+            except OSError:
+                time.sleep(1)
+        assert status == 200
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    assert process.returncode is not None
+
+
+def test_active_members_jump_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    warehouse_path = tmp_path / "kpi.duckdb"
+    with duckdb.connect(str(warehouse_path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            """
+            create table marts.kpi_monthly as
+            select * from (values
+                (date '2025-01-01', 100, true),
+                (date '2025-02-01', 150, true),
+                (date '2025-03-01', 20, false)
+            ) as t(month_start, active_members, is_complete_month)
+            """
+        )
+    warehouse = LoyaltyWarehouse(raw_dir=str(tmp_path), duckdb_path=str(warehouse_path))
+    base = Settings.from_env()
+    jump = build_active_members_change_check(replace(base, active_change_warn_pct=25))(warehouse=warehouse)
+    assert not jump.passed
+    assert jump.severity == AssetCheckSeverity.WARN
+    assert "100 → 150 in 2025-02 (+50.0 %" in (jump.description or "")
+    calm = build_active_members_change_check(replace(base, active_change_warn_pct=60))(warehouse=warehouse)
+    assert calm.passed
+
+
+def test_instance_config_queues_warehouse_writers_one_at_a_time(tmp_path: Path) -> None:
+    shutil.copy(Path(__file__).parents[2] / "orchestration" / "dagster.yaml", tmp_path)
+    config = DagsterInstance.from_config(str(tmp_path)).get_concurrency_config()
+    limits = config.run_queue_config.tag_concurrency_limits
+    assert {"key": "loyalty/warehouse", "value": "writer", "limit": 1} in limits
+    assert config.pool_config.default_pool_limit == 1

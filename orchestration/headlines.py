@@ -1,9 +1,12 @@
 """Headline KPIs of the last complete month, and the CRR/churn trend, as Dagster metadata."""
 
+import base64
+import io
 from typing import Any
 
 import duckdb
 from dagster import MetadataValue
+from matplotlib.figure import Figure
 
 HEADLINE_COLUMNS = ("crr_pct", "churn_rate_pct", "active_members", "aov", "clv_formula")
 
@@ -39,6 +42,23 @@ def _trend_markdown(months: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _trend_png(months: list[dict[str, Any]]) -> str:
+    """A PNG line chart of CRR and churn over the complete months, base64-encoded."""
+    labels = [month["month_start"] for month in months]
+    figure = Figure(figsize=(8, 3), dpi=100)  # no pyplot: no global state, no display needed
+    axis = figure.subplots()
+    axis.plot(labels, [_number(m["crr_pct"]) for m in months], label="CRR %", color="#1f77b4")
+    axis.plot(labels, [_number(m["churn_rate_pct"]) for m in months], label="Churn %", color="#d62728")
+    axis.set_ylabel("%")
+    axis.set_title("Customer retention rate and churn by month")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="center right")
+    figure.autofmt_xdate()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 def headline_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Last complete month's CRR, churn, active members, AOV and formula CLV, plus the trend table."""
     months = _months(con)
@@ -51,5 +71,8 @@ def headline_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         metadata[f"last_complete_month/{column}"] = (
             MetadataValue.float(value) if value is not None else "null"
         )
+    metadata["crr_and_churn_chart"] = MetadataValue.md(
+        f"![CRR and churn by month](data:image/png;base64,{_trend_png(months)})"
+    )
     metadata["crr_and_churn_trend"] = MetadataValue.md(_trend_markdown(months))
     return metadata

@@ -1,6 +1,7 @@
 """The Dagster code location: its graph, a full materialization, blocking raw checks, sensors, the
 schedule, alerts, and the webserver."""
 
+import base64
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ from dagster import (
     Definitions,
     RunRequest,
     SkipReason,
+    build_run_status_sensor_context,
     build_schedule_context,
     build_sensor_context,
 )
@@ -33,6 +35,7 @@ from loyalty_kpi.generate import generate
 from orchestration.checks import build_active_members_change_check
 from orchestration.definitions import build_definitions
 from orchestration.resources import AlertSender, LoyaltyWarehouse
+from orchestration.sensors import alert_on_run_failure
 from orchestration.settings import Settings
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "orchestration_graph.json"
@@ -112,6 +115,10 @@ def test_marts_carry_headline_kpis(first_run) -> None:
     assert metadata["headline_month"].value == "2025-03"
     assert "last_complete_month/crr_pct" in metadata
     assert "| month | CRR % |" in metadata["crr_and_churn_trend"].value
+    chart = metadata["crr_and_churn_chart"].value
+    assert chart.startswith("![CRR and churn by month](data:image/png;base64,")
+    png = base64.b64decode(chart.split("base64,", 1)[1].rstrip(")"))
+    assert png.startswith(b"\x89PNG")
 
 
 def test_malformed_raw_file_stops_the_run_before_any_mart_changes(
@@ -123,9 +130,8 @@ def test_malformed_raw_file_stops_the_run_before_any_mart_changes(
     shutil.copytree(settings.raw_dir, broken_raw)
     (broken_raw / "transactions.parquet").write_bytes(b"PAR1 not really parquet")
     defs = build_definitions(replace(settings, raw_dir=broken_raw))
-    result = defs.get_job_def("loyalty_build").execute_in_process(
-        instance=DagsterInstance.ephemeral(), raise_on_error=False
-    )
+    instance = DagsterInstance.ephemeral()
+    result = defs.get_job_def("loyalty_build").execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
     contract = [e for e in result.get_asset_check_evaluations() if e.check_name == "matches_raw_contract"]
     failed = [e for e in contract if not e.passed]
@@ -134,6 +140,28 @@ def test_malformed_raw_file_stops_the_run_before_any_mart_changes(
     materialized = {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
     assert not any(key.startswith(("staging/", "intermediate/", "marts/")) for key in materialized)
     assert _table_hash(settings.duckdb_path, "kpi_monthly") == before
+
+    # the failure sensor turns the failed run into an alert naming the run and the failure
+    failure_event = next(event for event in result.all_events if event.event_type_value == "PIPELINE_FAILURE")
+    context = build_run_status_sensor_context(
+        sensor_name="alert_on_run_failure",
+        dagster_event=failure_event,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"alerts": _RecordingAlerts()},
+    ).for_run_failure()
+    _RecordingAlerts.sent.clear()
+    alert_on_run_failure(context)
+    [(title, details)] = _RecordingAlerts.sent
+    assert result.run_id in title
+    assert details["job"] == "loyalty_build"
+
+
+class _RecordingAlerts(AlertSender):
+    sent: ClassVar[list[tuple[str, dict]]] = []
+
+    def send(self, title: str, details: dict) -> None:
+        _RecordingAlerts.sent.append((title, details))
 
 
 def test_raw_files_sensor_requests_one_run_per_change(settings: Settings, tmp_path: Path) -> None:

@@ -13,11 +13,15 @@ from rich.console import Console
 from rich.table import Table
 
 from loyalty_kpi.bench import SCALES, record, run_benchmark
+from loyalty_kpi.engine_cli import postgres_app, spark_app
 from loyalty_kpi.generate import generate as generate_raw
-from loyalty_kpi.paths import duckdb_path
+from loyalty_kpi.paths import duckdb_path, publish_dir
+from loyalty_kpi.publish import publish
 from loyalty_kpi.summary import print_summary
 
 app = typer.Typer(help="Loyalty-program KPI warehouse.", no_args_is_help=True)
+app.add_typer(postgres_app, name="postgres")
+app.add_typer(spark_app, name="spark")
 
 
 class OutputFormat(StrEnum):
@@ -87,3 +91,19 @@ def bench(
     Console().print(result)
     if not result.dbt_nodes_ok:
         raise typer.Exit(1)
+
+
+@app.command(name="publish")
+def publish_marts(
+    warehouse: Annotated[
+        Path | None, typer.Option(help="DuckDB warehouse (default: LOYALTY_DUCKDB_PATH).")
+    ] = None,
+    target: Annotated[
+        Path | None, typer.Option(help="Publish directory (default: LOYALTY_PUBLISH_DIR).")
+    ] = None,
+) -> None:
+    """Copy the marts into the publish directory for BI readers (DuckDB file + Parquet, atomic swap)."""
+    publication = publish(warehouse or duckdb_path(), target or publish_dir())
+    Console().print(
+        f"Published build {publication.build_id}: {publication.duckdb_file} and {publication.parquet_dir}"
+    )

@@ -16,3 +16,8 @@ def raw_dir() -> Path:
 def duckdb_path() -> Path:
     """The DuckDB warehouse file: LOYALTY_DUCKDB_PATH, default data/warehouse.duckdb under the project."""
     return Path(os.environ.get("LOYALTY_DUCKDB_PATH", PROJECT_DIR / "data" / "warehouse.duckdb"))
+
+
+def publish_dir() -> Path:
+    """Where the published marts for BI readers go: LOYALTY_PUBLISH_DIR, default data/published."""
+    return Path(os.environ.get("LOYALTY_PUBLISH_DIR", PROJECT_DIR / "data" / "published"))

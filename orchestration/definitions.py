@@ -3,6 +3,7 @@
 from dagster import Definitions
 
 from orchestration.assets.dbt import loyalty_dbt_assets
+from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.raw import build_raw_assets
 from orchestration.checks import build_kpi_checks
 from orchestration.jobs import loyalty_build_job
@@ -14,8 +15,13 @@ from orchestration.settings import Settings
 
 def build_definitions(settings: Settings) -> Definitions:
     """The Definitions for the given settings (tests pass their own)."""
+    mart_keys = [key for key in loyalty_dbt_assets.keys if key.path[0] == "marts"]
     return Definitions(
-        assets=[*build_raw_assets(settings), loyalty_dbt_assets],
+        assets=[
+            *build_raw_assets(settings),
+            loyalty_dbt_assets,
+            build_publish_asset(mart_keys, settings.publish_dir),
+        ],
         asset_checks=build_kpi_checks(settings),
         jobs=[loyalty_build_job],
         schedules=[build_daily_schedule(settings)],

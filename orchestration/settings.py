@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from loyalty_kpi.paths import duckdb_path, raw_dir
+from loyalty_kpi.paths import duckdb_path, publish_dir, raw_dir
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class Settings:
 
     raw_dir: Path
     duckdb_path: Path
+    publish_dir: Path
     as_of_date: str | None
     dbt_target: str
     schedule_cron: str
@@ -30,6 +31,7 @@ class Settings:
         return cls(
             raw_dir=raw_dir().resolve(),
             duckdb_path=duckdb_path().resolve(),
+            publish_dir=publish_dir().resolve(),
             as_of_date=os.environ.get("LOYALTY_AS_OF_DATE") or None,
             dbt_target=os.environ.get("LOYALTY_DBT_TARGET", "duckdb"),
             schedule_cron=os.environ.get("LOYALTY_SCHEDULE_CRON", "0 6 * * *"),

@@ -1,0 +1,112 @@
+"""Publish the marts for BI readers: a DuckDB file of their own plus one Parquet file per mart, built
+aside and swapped in atomically, so that a reader never sees a half-built warehouse nor meets the
+builder's write lock.
+
+Layout of the publish directory (LOYALTY_PUBLISH_DIR):
+
+    loyalty_marts.duckdb        every mart as a table in schema `marts`, plus marts.publish_metadata
+    parquet -> parquet.<build>  a symlink to the latest build's Parquet directory, one file per mart
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_FILE = "loyalty_marts.duckdb"
+PARQUET_LINK = "parquet"
+MARTS_SCHEMA = "marts"
+METADATA_TABLE = "publish_metadata"
+KEEP_PARQUET_BUILDS = 2
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one publish wrote."""
+
+    build_id: str
+    published_at: datetime
+    duckdb_file: Path
+    parquet_dir: Path
+    row_counts: dict[str, int]
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def publish(warehouse: Path, target_dir: Path) -> Publication:
+    """Copy every mart of `warehouse` into target_dir and swap the copy in atomically.
+
+    The DuckDB file is written beside its final name and renamed over it (a reader that has the old file
+    open keeps reading the old, complete snapshot); the Parquet files go to a new directory and the
+    `parquet` symlink is replaced to point at it.
+    """
+    target_dir.mkdir(parents=True, exist_ok=True)
+    published_at = datetime.now(UTC)
+    build_id = f"{published_at:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
+    staging_file = target_dir / f".staging-{build_id}.duckdb"
+    parquet_dir = target_dir / f"{PARQUET_LINK}.{build_id}"
+    parquet_dir.mkdir()
+    row_counts: dict[str, int] = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach {_quote(warehouse)} as source (read_only)")
+        con.execute(f"attach {_quote(staging_file)} as published")
+        tables = [
+            row[0]
+            for row in con.execute(
+                """
+                select table_name from duckdb_tables()
+                where database_name = 'source' and schema_name = ? and table_name <> ?
+                order by table_name
+                """,
+                [MARTS_SCHEMA, METADATA_TABLE],
+            ).fetchall()
+        ]
+        if not tables:
+            raise RuntimeError(f"No mart in schema '{MARTS_SCHEMA}' of {warehouse}: build the project first.")
+        con.execute(f"create schema published.{MARTS_SCHEMA}")
+        for table in tables:
+            source = f"source.{MARTS_SCHEMA}.{_identifier(table)}"
+            con.execute(
+                f"create table published.{MARTS_SCHEMA}.{_identifier(table)} as select * from {source}"
+            )
+            con.execute(f"copy {source} to {_quote(parquet_dir / f'{table}.parquet')} (format parquet)")
+            count = con.execute(f"select count(*) from {source}").fetchone()
+            row_counts[table] = int(count[0]) if count else 0
+        con.execute(
+            f"""
+            create table published.{MARTS_SCHEMA}.{METADATA_TABLE} as
+            select ? as build_id, cast(? as timestamp) as published_at, mart, rows
+            from (values {", ".join("(?, ?)" for _ in row_counts)}) as counts(mart, rows)
+            """,
+            [build_id, published_at.replace(tzinfo=None), *(v for item in row_counts.items() for v in item)],
+        )
+        con.execute("checkpoint published")
+        con.execute("detach published")
+        con.execute("detach source")
+    os.replace(staging_file, target_dir / PUBLISHED_FILE)
+    link = target_dir / f".{PARQUET_LINK}-{build_id}.link"
+    link.symlink_to(parquet_dir.name)
+    os.replace(link, target_dir / PARQUET_LINK)
+    _remove_old_parquet_builds(target_dir)
+    return Publication(build_id, published_at, target_dir / PUBLISHED_FILE, parquet_dir, row_counts)
+
+
+def _remove_old_parquet_builds(target_dir: Path) -> None:
+    """Keep the newest Parquet builds (a reader may still be in the previous one)."""
+    builds = sorted(target_dir.glob(f"{PARQUET_LINK}.*"), key=lambda path: path.name)
+    current = (target_dir / PARQUET_LINK).resolve()
+    for old in builds[:-KEEP_PARQUET_BUILDS]:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)

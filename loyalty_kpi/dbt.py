@@ -22,22 +22,30 @@ def run_dbt(
     args: Sequence[str],
     *,
     raw_dir: Path,
-    duckdb_path: Path,
+    duckdb_path: Path | None = None,
     dbt_vars: Mapping[str, Any] | None = None,
     work_dir: Path | None = None,
     capture: bool = True,
+    target: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `dbt <args>` in the project with LOYALTY_RAW_DIR / LOYALTY_DUCKDB_PATH set.
+    """Run `dbt <args>` in the project with LOYALTY_RAW_DIR (and LOYALTY_DUCKDB_PATH) set.
 
-    `work_dir` keeps target/ and logs/ apart, so that several runs (tests) do not share them.
+    `work_dir` keeps target/ and logs/ apart, so that several runs (tests) do not share them; `target`
+    picks a profile target (default: LOYALTY_DBT_TARGET, else duckdb); `env` adds env vars (e.g. the
+    connection settings of that target).
     """
     env = {
         **os.environ,
         "LOYALTY_RAW_DIR": str(raw_dir),
-        "LOYALTY_DUCKDB_PATH": str(duckdb_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(env or {}),
     }
+    if duckdb_path is not None:
+        env["LOYALTY_DUCKDB_PATH"] = str(duckdb_path)
     command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    if target is not None:
+        command += ["--target", target]
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
     if work_dir is not None:

@@ -16,10 +16,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from loyalty_kpi.paths import PROJECT_DIR
-
 PG_BIN = Path(os.environ.get("LOYALTY_PG_BIN", "/usr/lib/postgresql/15/bin"))
-DEFAULT_CLUSTER_DIR = PROJECT_DIR / "data" / "pg"
 
 
 @dataclass(frozen=True)

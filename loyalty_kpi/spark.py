@@ -21,10 +21,7 @@ import psutil
 import pyspark
 from pyhive import hive
 
-from loyalty_kpi.paths import PROJECT_DIR
-
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
-DEFAULT_CLUSTER_DIR = PROJECT_DIR / "data" / "spark" / "thrift"
 HOST = "127.0.0.1"
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 
@@ -60,20 +57,13 @@ class SparkClusterSettings:
         }
 
 
-def _spark_env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "SPARK_HOME": str(SPARK_HOME),
-        "SPARK_LOCAL_IP": HOST,
-        "SPARK_DAEMON_MEMORY": os.environ.get("LOYALTY_SPARK_DAEMON_MEMORY", "512m"),
-    }
-
-
-def _launch(cluster_dir: Path, name: str, command: list[str]) -> None:
-    """Start a JVM in its own session, its output in <name>.log, its PID in pids/<name>.pid."""
+def _launch(cluster_dir: Path, name: str, command: list[str], memory: str = "512m") -> None:
+    """Start a JVM of `memory` heap in its own session, its output in <name>.log, its PID in
+    pids/<name>.pid. (Spark sizes master, worker and Thrift Server alike by SPARK_DAEMON_MEMORY.)"""
+    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": HOST, "SPARK_DAEMON_MEMORY": memory}
     with (cluster_dir / f"{name}.log").open("ab") as log:
         process = subprocess.Popen(
-            command, cwd=cluster_dir, env=_spark_env(), stdout=log, stderr=log, start_new_session=True
+            command, cwd=cluster_dir, env=env, stdout=log, stderr=log, start_new_session=True
         )
     (cluster_dir / "pids" / f"{name}.pid").write_text(str(process.pid))
 
@@ -121,7 +111,6 @@ def start_cluster(cluster_dir: Path, settings: SparkClusterSettings, timeout: fl
         "spark.master": master_url,
         "spark.driver.host": HOST,
         "spark.driver.bindAddress": HOST,
-        "spark.driver.memory": settings.driver_memory,
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={cluster_dir}",
         "spark.executor.memory": settings.executor_memory,
         "spark.cores.max": str(settings.worker_cores),
@@ -139,7 +128,7 @@ def start_cluster(cluster_dir: Path, settings: SparkClusterSettings, timeout: fl
         command += ["--conf", f"{key}={value}"]
     command += ["spark-internal", "--hiveconf", f"hive.server2.thrift.port={settings.thrift_port}"]
     command += ["--hiveconf", f"hive.server2.thrift.bind.host={HOST}"]
-    _launch(cluster_dir, "thrift", command)
+    _launch(cluster_dir, "thrift", command, memory=settings.driver_memory)
     _wait_for_port(settings.thrift_port, deadline, "Spark Thrift Server")
     while not thrift_server_ready(settings):
         if time.monotonic() > deadline:

@@ -1,28 +1,23 @@
-with source as (
-    select * from {{ source('loyalty', 'members') }}
+{#- Members: the valid raw rows (base_loyalty__members), typed and cleaned; e-mail (PII) dropped. -#}
+with valid_members as (
+    select * from {{ ref('base_loyalty__members') }}
+    where row_status = 'valid'
 ),
 
 renamed as (
     select
         -- ids
-        nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
-        nullif(trim(cast(referred_by_member_id as {{ dbt.type_string() }})), '') as referred_by_member_id,
-        -- attributes (email is PII and stops here)
-        coalesce(lower(nullif(trim(cast(enrollment_channel as {{ dbt.type_string() }})), '')), 'unknown')
-            as enrollment_channel,
-        lower(trim(cast(tier as {{ dbt.type_string() }}))) as tier,
+        member_id,
+        referred_by_member_id,
+        -- attributes
+        enrollment_channel,
+        tier,
         -- time (UTC)
-        {{ to_utc_timestamp('enrolled_at') }} as enrolled_at,
-        {{ to_utc_timestamp('cancelled_at') }} as cancelled_at
-    from source
-),
-
-with_days as (
-    select
-        *,
+        enrolled_at,
+        cancelled_at,
         cast(enrolled_at as date) as enrolled_on,
         cast(cancelled_at as date) as cancelled_on
-    from renamed
+    from valid_members
 )
 
-select * from with_days
+select * from renamed

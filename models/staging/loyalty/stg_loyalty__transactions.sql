@@ -1,26 +1,22 @@
-with source as (
-    select * from {{ source('loyalty', 'transactions') }}
+{#- Transactions: the valid raw rows (base_loyalty__transactions), typed and cleaned, times in UTC. -#}
+with valid_transactions as (
+    select * from {{ ref('base_loyalty__transactions') }}
+    where row_status = 'valid'
 ),
 
 renamed as (
     select
         -- ids
-        nullif(trim(cast(transaction_id as {{ dbt.type_string() }})), '') as transaction_id,
-        nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
+        transaction_id,
+        member_id,
         -- facts
-        cast(amount as decimal(18, 2)) as amount,
-        lower(trim(cast(transaction_type as {{ dbt.type_string() }}))) as transaction_type,
-        lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')) as channel,
+        amount,
+        transaction_type,
+        channel,
         -- time (UTC)
-        {{ to_utc_timestamp('transacted_at') }} as transacted_at
-    from source
-),
-
-with_days as (
-    select
-        *,
+        transacted_at,
         cast(transacted_at as date) as transacted_on
-    from renamed
+    from valid_transactions
 )
 
-select * from with_days
+select * from renamed

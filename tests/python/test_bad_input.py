@@ -1,0 +1,118 @@
+"""Bad raw input: every class of bad row is quarantined with its reason or normalised, nothing is lost
+(raw = valid + quarantined + duplicates), and no KPI moves — the worked example's marts stay exact."""
+
+import csv
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.python.reference import compare_frames
+from tests.python.support import WORKED_EXAMPLE, Build, BuildFn
+
+BAD_TRANSACTIONS = [
+    # (transaction_id, member_id, transacted_at, amount, transaction_type, channel) -> expected reason
+    (("", "M01", "2024-02-01 10:00:00", "10.0", "purchase", "web"), "missing_transaction_id"),
+    (("T001", "M01", "2024-01-05 12:00:00", "30.0", "purchase", "store"), "identical_duplicate"),
+    (("T002", "M01", "2024-02-09 12:00:00", "99.0", "purchase", "store"), "conflicting_duplicate"),
+    (("B004", "M99", "2024-03-01 10:00:00", "10.0", "purchase", "web"), "unknown_member"),
+    (("B005", "M01", "2024-03-01 10:00:00", "-5.0", "purchase", "web"), "negative_amount"),
+    (("B006", "M01", "2024-03-01 10:00:00", "ten", "purchase", "web"), "invalid_amount"),
+    (("B007", "M01", "2024-03-01 10:00:00", "", "purchase", "web"), "missing_amount"),
+    (("B008", "M01", "2024-03-01 10:00:00", "10.0", "gift", "web"), "unknown_transaction_type"),
+    (("B009", "M01", "2099-01-01 10:00:00", "10.0", "purchase", "web"), "future_timestamp"),
+    (("B010", "M01", "1980-01-01 10:00:00", "10.0", "purchase", "web"), "timestamp_before_program_start"),
+    (("B011", "M01", "31/02/2024 10:00", "10.0", "purchase", "web"), "unparseable_timestamp"),
+    (("B012", "M01", "", "10.0", "purchase", "web"), "missing_timestamp"),
+]
+BAD_MEMBERS = [
+    # (member_id, enrolled_at, enrollment_channel, tier, referred_by_member_id, email, cancelled_at)
+    (("", "2024-01-02 09:00:00", "web", "bronze", "", "x@example.com", ""), "missing_member_id"),
+    (("M01", "2024-01-02 09:00:00", "web", "bronze", "", "m01@example.com", ""), "identical_duplicate"),
+    (
+        ("B20", "2024-03-01 10:00:00", "web", "bronze", "", "", "2024-02-01 10:00:00"),
+        "cancelled_before_enrolled",
+    ),
+    (("B21", "2024-03-01 10:00:00", "web", "diamond", "", "", ""), "unknown_tier"),
+    (("B22", "yesterday", "web", "bronze", "", "", ""), "unparseable_timestamp"),
+]
+
+
+def _append(path: Path, rows: list[tuple[str, ...]]) -> None:
+    with path.open("a", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def dirty_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("dirty") / "raw"
+    shutil.copytree(WORKED_EXAMPLE / "raw", raw)
+    transactions = pd.read_csv(raw / "transactions.csv", dtype=str, keep_default_na=False)
+    # enum variants are normalised, not quarantined
+    transactions.loc[transactions["transaction_id"] == "T011", "transaction_type"] = "  Refund "
+    transactions.loc[transactions["transaction_id"] == "T001", "transaction_type"] = "PURCHASE"
+    transactions.to_csv(raw / "transactions.csv", index=False)
+    # the duplicate of T001 must be identical to the row as delivered (after the edit above)
+    bad_transactions = [
+        tuple("PURCHASE" if (row[0] == "T001" and i == 4) else value for i, value in enumerate(row))
+        for row, _ in BAD_TRANSACTIONS
+    ]
+    _append(raw / "transactions.csv", bad_transactions)
+    _append(raw / "members.csv", [row for row, _ in BAD_MEMBERS])
+    return raw
+
+
+@pytest.fixture(scope="module")
+def dirty_build(dbt_build: BuildFn, dirty_raw: Path) -> Build:
+    build = dbt_build(dirty_raw, dbt_vars={"quarantine_error_pct": 100})
+    assert build.returncode == 0, build.output
+    return build
+
+
+def test_every_bad_row_is_quarantined_with_its_reason(dirty_build: Build) -> None:
+    quarantine = dirty_build.table("quarantine", schema="quarantine")
+    found = sorted(zip(quarantine["raw_table"], quarantine["reason"], strict=True))
+    expected = sorted(
+        [("transactions", reason) for _, reason in BAD_TRANSACTIONS]
+        + [("members", reason) for _, reason in BAD_MEMBERS]
+    )
+    assert found == expected
+    assert quarantine["message"].notna().all()
+    assert not quarantine["original_values"].str.contains("@example.com").any(), "PII left in the quarantine"
+
+
+def test_nothing_is_lost(dirty_build: Build) -> None:
+    reconciliation = dirty_build.table("raw_reconciliation").set_index("raw_table")
+    assert (reconciliation["unaccounted_rows"] == 0).all()
+    members = reconciliation.loc["members"]
+    assert (members.raw_rows, members.valid_rows, members.quarantined_rows, members.duplicate_rows) == (
+        17,
+        12,
+        4,
+        1,
+    )
+    transactions = reconciliation.loc["transactions"]
+    assert (transactions.raw_rows, transactions.valid_rows) == (37, 25)
+    assert (transactions.quarantined_rows, transactions.duplicate_rows) == (11, 1)
+
+
+@pytest.mark.parametrize(
+    ("mart", "keys"),
+    [
+        ("member_base_flow_monthly", ["month_start"]),
+        ("kpi_monthly", ["month_start"]),
+        ("members", ["member_id"]),
+        ("cohort_retention_monthly", ["cohort_month", "months_since_first_purchase"]),
+    ],
+)
+def test_no_kpi_moves(dirty_build: Build, mart: str, keys: list[str]) -> None:
+    expected = pd.read_csv(WORKED_EXAMPLE / "expected" / f"{mart}.csv", dtype=str, keep_default_na=False)
+    differences = compare_frames(dirty_build.table(mart), expected, keys)
+    assert not differences, "\n".join(differences)
+
+
+def test_quarantine_above_the_threshold_fails_the_build(dbt_build: BuildFn, dirty_raw: Path) -> None:
+    build = dbt_build(dirty_raw)  # default quarantine_error_pct: 5
+    assert build.returncode != 0
+    assert "raw_reconciliation_quarantine_rate_below_threshold" in build.output

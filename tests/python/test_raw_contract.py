@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.python.support import WORKED_EXAMPLE, BuildFn
 
@@ -57,3 +58,43 @@ def test_parquet_wins_over_csv_and_reads_the_same(dbt_build: BuildFn, tmp_path: 
     assert build.returncode == 0, build.output
     kpi = build.table("kpi_monthly").set_index("month_start")
     assert kpi["member_orders"].sum() == 18
+
+
+def _empty_members(raw: Path) -> Path:
+    (raw / "members.csv").write_text("")
+    return raw / "members.csv"
+
+
+def _latin1_members(raw: Path) -> Path:
+    text = (raw / "members.csv").read_text().replace("M01,", "M\u00e901,", 1)
+    (raw / "members.csv").write_bytes(text.encode("latin-1"))
+    return raw / "members.csv"
+
+
+def _truncated_transactions(raw: Path) -> Path:
+    transactions = pd.read_csv(raw / "transactions.csv", dtype=str, keep_default_na=False)
+    (raw / "transactions.csv").unlink()
+    path = raw / "transactions.parquet"
+    transactions.to_parquet(path, index=False)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return path
+
+
+@pytest.mark.parametrize("damage", [_empty_members, _latin1_members, _truncated_transactions])
+def test_an_unreadable_file_stops_the_run_naming_the_file(dbt_build: BuildFn, tmp_path: Path, damage) -> None:
+    raw = _copy_example(tmp_path)
+    path = damage(raw)
+    build = dbt_build(raw, args=("run", "--select", "stg_loyalty__members"))
+    assert build.returncode != 0
+    assert str(path) in build.output
+    assert "Traceback" not in build.output
+
+
+def test_a_semicolon_delimited_csv_is_read(dbt_build: BuildFn, tmp_path: Path) -> None:
+    raw = _copy_example(tmp_path)
+    members = pd.read_csv(raw / "members.csv", dtype=str, keep_default_na=False)
+    members.to_csv(raw / "members.csv", index=False, sep=";")
+    build = dbt_build(
+        raw, args=("build", "--select", "+stg_loyalty__members", "--indirect-selection", "cautious")
+    )
+    assert build.returncode == 0, build.output

@@ -89,7 +89,7 @@ def _table_hash(warehouse: Path, table: str) -> str:
 @pytest.fixture(scope="module")
 def first_run(settings: Settings):
     defs = build_definitions(settings)
-    result = defs.get_job_def("loyalty_build").execute_in_process(instance=DagsterInstance.ephemeral())
+    result = defs.resolve_job_def("loyalty_build").execute_in_process(instance=DagsterInstance.ephemeral())
     return result
 
 
@@ -131,7 +131,7 @@ def test_malformed_raw_file_stops_the_run_before_any_mart_changes(
     (broken_raw / "transactions.parquet").write_bytes(b"PAR1 not really parquet")
     defs = build_definitions(replace(settings, raw_dir=broken_raw))
     instance = DagsterInstance.ephemeral()
-    result = defs.get_job_def("loyalty_build").execute_in_process(instance=instance, raise_on_error=False)
+    result = defs.resolve_job_def("loyalty_build").execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
     contract = [e for e in result.get_asset_check_evaluations() if e.check_name == "matches_raw_contract"]
     failed = [e for e in contract if not e.passed]

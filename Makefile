@@ -1,6 +1,8 @@
 # Quick start: `make demo` then `make test` (README). Everything installs into .venv from uv.lock.
 SHELL := /bin/bash
 PYTHON ?= python3
+# the interpreter that creates .venv, resolved before .venv/bin goes first on PATH
+BOOTSTRAP_PYTHON := $(shell command -v $(PYTHON))
 VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -17,18 +19,20 @@ DEMO_SEED ?= 7
 SCALE ?= 10m
 
 .PHONY: install demo data build manifest job dev summary test lint docs bench clean
+.PHONY: install-engines postgresql java postgres-up postgres-down load-postgres build-postgres
+.PHONY: spark-up spark-down build-spark-session build-spark-thrift
 
 $(BIN)/.installed: pyproject.toml uv.lock
-	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(PYTHON) -m uv sync --frozen --inexact --python $(PYTHON)
+	@$(BOOTSTRAP_PYTHON) -m uv --version >/dev/null 2>&1 || $(BOOTSTRAP_PYTHON) -m pip install --quiet uv
+	$(BOOTSTRAP_PYTHON) -m uv sync --frozen --inexact --python $(BOOTSTRAP_PYTHON)
 	@touch $@
 
 install: $(BIN)/.installed  ## create .venv with the locked dependencies (--inexact: keeps the engine groups)
 
 # The engine adapters and pyspark (dependency groups postgres, spark) for make test and the engine targets.
 $(BIN)/.installed-engines: pyproject.toml uv.lock
-	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(PYTHON) -m uv sync --frozen --all-groups --python $(PYTHON)
+	@$(BOOTSTRAP_PYTHON) -m uv --version >/dev/null 2>&1 || $(BOOTSTRAP_PYTHON) -m pip install --quiet uv
+	$(BOOTSTRAP_PYTHON) -m uv sync --frozen --all-groups --python $(BOOTSTRAP_PYTHON)
 	@touch $@ $(BIN)/.installed
 
 install-engines: $(BIN)/.installed-engines  ## .venv plus the PostgreSQL and Spark adapters and pyspark
@@ -56,15 +60,50 @@ summary: install  ## print the KPIs of the last complete months
 
 demo: data job summary  ## demo data, the main (Dagster) build job, KPI summary
 
-test: install  ## lint, then every test (pytest runs dbt end to end)
+test: install-engines postgresql java  ## lint, then every test (pytest runs dbt end to end, on every engine)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 docs: install  ## dbt docs site into target/
 	$(BIN)/dbt docs generate
 
-bench: install  ## benchmark: SCALE=10m generates 10 M transactions, times dbt build, records peak memory
-	$(BIN)/python -m loyalty_kpi bench --scale $(SCALE)
+BENCH_TARGET ?= duckdb
+bench: $(if $(filter duckdb,$(BENCH_TARGET)),install,install-engines)  ## benchmark: SCALE=10m generates 10 M transactions, times dbt build on BENCH_TARGET, records peak memory
+	$(BIN)/python -m loyalty_kpi bench --scale $(SCALE) --target $(BENCH_TARGET)
+
+# ---- other engines (README "Engines"): PostgreSQL 15 and Spark, each from this machine's packages ----
+PG_BIN := /usr/lib/postgresql/15/bin
+SPARK_ENV := LOYALTY_RAW_DIR=$(abspath $(LOYALTY_RAW_DIR)) SPARK_LOCAL_IP=127.0.0.1
+
+postgresql:  ## install Debian's PostgreSQL 15 if it is absent (root)
+	@test -x $(PG_BIN)/initdb || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }
+
+java:  ## install Java 17 for Spark if there is no java (root)
+	@command -v java >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless; }
+
+postgres-up: install-engines postgresql  ## start a local PostgreSQL cluster in data/pg on 127.0.0.1:LOYALTY_PG_PORT (5433)
+	$(BIN)/python -m loyalty_kpi postgres up
+
+postgres-down: install-engines  ## stop the local PostgreSQL cluster (by its PID)
+	$(BIN)/python -m loyalty_kpi postgres down
+
+load-postgres: install-engines  ## copy the raw files of LOYALTY_RAW_DIR into PostgreSQL's raw schema
+	$(BIN)/python -m loyalty_kpi postgres load
+
+build-postgres: load-postgres  ## load-postgres, then dbt build on the postgres target
+	$(BIN)/dbt build --target postgres
+
+spark-up: install-engines java  ## start a Spark master, worker and Thrift Server on 127.0.0.1:LOYALTY_SPARK_PORT (10000)
+	$(BIN)/python -m loyalty_kpi spark up
+
+spark-down: install-engines  ## stop the Spark Thrift Server, worker and master (by their PIDs)
+	$(BIN)/python -m loyalty_kpi spark down
+
+build-spark-session: install-engines java  ## dbt build in a local Spark session (nothing to start)
+	$(SPARK_ENV) $(BIN)/dbt build --target spark_session
+
+build-spark-thrift: install-engines  ## dbt build through the Spark Thrift Server (make spark-up first)
+	$(SPARK_ENV) $(BIN)/dbt build --target spark_thrift
 
 clean:
 	rm -rf target logs data/warehouse.duckdb data/warehouse.duckdb.wal

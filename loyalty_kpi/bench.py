@@ -1,5 +1,6 @@
-"""Benchmark: generate raw data at a scale, time a full `dbt build` and record the peak memory of the
-whole process tree; append the figures to benchmarks/results.md."""
+"""Benchmark: generate raw data at a scale, time a full `dbt build` on a target (and PostgreSQL's raw
+load) and record the peak memory of the whole process tree (with the local PostgreSQL or Spark cluster's
+processes); add the figures to benchmarks/results.md."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ class BenchResult:
     dbt_nodes_ok: bool
     machine: str
     ran_at: str
+    target: str = "duckdb"
+    load_seconds: float | None = None
+    slowest_nodes: str = ""
 
 
 class PeakMemory:
@@ -47,12 +51,14 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def watch(self, pid: int) -> None:
+    def watch(self, *pids: int) -> None:
+        """Sample the process trees of `pids` (dbt's, and a database server's)."""
+
         def sample() -> None:
-            root = psutil.Process(pid)
+            roots = [psutil.Process(pid) for pid in pids]
             while not self._stop.is_set():
                 try:
-                    processes = [root, *root.children(recursive=True)]
+                    processes = [p for root in roots for p in (root, *root.children(recursive=True))]
                     total = sum(p.memory_info().rss for p in processes if p.is_running())
                 except psutil.Error:
                     total = 0
@@ -79,20 +85,59 @@ def _machine() -> str:
     return f"{platform.machine()}, {psutil.cpu_count()} cores, {memory_gib:.0f} GiB"
 
 
-def run_benchmark(scale: str, work_dir: Path) -> BenchResult:
-    """Generate `scale` data into work_dir/raw, build into work_dir/warehouse.duckdb, measure."""
+def _server_pids(target: str) -> list[int]:
+    """The processes of the project's local PostgreSQL or Spark Thrift cluster, if it runs."""
+    if target == "postgres":
+        pid_file = PROJECT_DIR / "data" / "pg" / "data" / "postmaster.pid"
+        return [int(pid_file.read_text().split()[0])] if pid_file.exists() else []
+    if target == "spark_thrift":
+        from loyalty_kpi.spark import running_pids
+
+        return list(running_pids(PROJECT_DIR / "data" / "spark" / "thrift").values())
+    return []
+
+
+def _slowest_nodes(work_dir: Path, count: int = 3) -> str:
+    """The dbt nodes that took longest, as `name seconds` (from run_results.json)."""
+    run_results = work_dir / "target" / "run_results.json"
+    if not run_results.exists():
+        return ""
+    timings = [
+        (r["execution_time"], r["unique_id"].split(".")[-1])
+        for r in json.loads(run_results.read_text())["results"]
+    ]
+    return ", ".join(f"{name} {seconds:.0f} s" for seconds, name in sorted(timings, reverse=True)[:count])
+
+
+def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchResult:
+    """Generate `scale` data into work_dir/raw, build it on `target` (a fresh warehouse.duckdb in work_dir
+    on DuckDB; PostgreSQL's raw tables loaded first, timed apart), measure."""
     members = SCALES[scale]
     raw = work_dir / "raw"
     started = time.perf_counter()
     generate(raw, members=members, months=36, seed=7, progress=True)
     generate_seconds = time.perf_counter() - started
 
+    load_seconds = None
+    if target == "postgres":
+        from loyalty_kpi.load_postgres import load_raw
+
+        started = time.perf_counter()
+        load_raw(raw)
+        load_seconds = round(time.perf_counter() - started, 1)
     warehouse = work_dir / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
     monitor = PeakMemory()
     started = time.perf_counter()
-    monitor.watch(psutil.Process().pid)
-    result = run_dbt(["build"], raw_dir=raw, duckdb_path=warehouse, work_dir=work_dir)
+    monitor.watch(psutil.Process().pid, *_server_pids(target))
+    result = run_dbt(
+        ["build"],
+        raw_dir=raw,
+        duckdb_path=warehouse,
+        work_dir=work_dir,
+        target=target,
+        env={"SPARK_LOCAL_IP": "127.0.0.1"},
+    )
     build_seconds = time.perf_counter() - started
     monitor.stop()
     return BenchResult(
@@ -105,27 +150,35 @@ def run_benchmark(scale: str, work_dir: Path) -> BenchResult:
         dbt_nodes_ok=result.returncode == 0,
         machine=_machine(),
         ran_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        target=target,
+        load_seconds=load_seconds,
+        slowest_nodes=_slowest_nodes(work_dir),
     )
 
 
 def record(result: BenchResult) -> None:
-    """Append a row to benchmarks/results.md (and the raw JSON to results.jsonl beside it)."""
+    """Add the run to benchmarks/results.jsonl and rewrite benchmarks/results.md from all runs."""
     RESULTS.parent.mkdir(exist_ok=True)
-    if not RESULTS.exists():
-        RESULTS.write_text(
-            "# Benchmark results\n\n"
-            "Appended by `make bench SCALE=…` (`loyalty_kpi/bench.py`). Build = full `dbt build`\n"
-            "(every seed, model, snapshot, unit and data test) from a fresh warehouse; peak memory =\n"
-            "summed RSS of the whole process tree (Python, dbt, DuckDB), sampled every 0.2 s.\n\n"
-            "| ran at | scale | members | transactions | generate s | build s | peak RSS MB | build ok "
-            "| machine |\n"
-            "|---|---|---|---|---|---|---|---|---|\n"
-        )
-    with RESULTS.open("a") as out:
-        out.write(
-            f"| {result.ran_at} | {result.scale} | {result.members:,} | {result.transactions:,} | "
-            f"{result.generate_seconds} | {result.build_seconds} | {result.build_peak_rss_mb:,} | "
-            f"{result.dbt_nodes_ok} | {result.machine} |\n"
-        )
-    with (RESULTS.parent / "results.jsonl").open("a") as out:
+    history = RESULTS.parent / "results.jsonl"
+    with history.open("a") as out:
         out.write(json.dumps(asdict(result)) + "\n")
+    runs = [BenchResult(**json.loads(line)) for line in history.read_text().splitlines() if line.strip()]
+    lines = [
+        "# Benchmark results\n",
+        "Written by `make bench SCALE=… BENCH_TARGET=…` (`loyalty_kpi/bench.py`) from `results.jsonl`.",
+        "Build = full `dbt build` (every seed, model, snapshot, unit and data test): on DuckDB into a fresh",
+        "warehouse, on PostgreSQL after loading the raw files (`load s`, COPY), on Spark from the files in",
+        "place. Peak memory = summed RSS of the process tree (Python, dbt, DuckDB or the Spark session's",
+        "JVM) plus the local PostgreSQL or Spark Thrift cluster's processes, sampled every 0.2 s.\n",
+        "| ran at | target | scale | members | transactions | generate s | load s | build s | peak RSS MB "
+        "| build ok | slowest nodes | machine |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        load = "" if run.load_seconds is None else run.load_seconds
+        lines.append(
+            f"| {run.ran_at} | {run.target} | {run.scale} | {run.members:,} | {run.transactions:,} | "
+            f"{run.generate_seconds} | {load} | {run.build_seconds} | {run.build_peak_rss_mb:,} | "
+            f"{run.dbt_nodes_ok} | {run.slowest_nodes} | {run.machine} |"
+        )
+    RESULTS.write_text("\n".join(lines) + "\n")

@@ -79,6 +79,9 @@ def summary(
 @app.command()
 def bench(
     scale: Annotated[str, typer.Option(help=f"Data scale: one of {', '.join(SCALES)}.")] = "10m",
+    target: Annotated[
+        str, typer.Option(help="Profile target: duckdb, postgres, spark_session or spark_thrift.")
+    ] = "duckdb",
     work_dir: Annotated[Path, typer.Option(help="Where the data and warehouse go (large).")] = Path(
         "data/bench"
     ),
@@ -86,7 +89,7 @@ def bench(
     """Generate data at a scale, time a full `dbt build`, record peak memory in benchmarks/results.md."""
     if scale not in SCALES:
         raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
-    result = run_benchmark(scale, work_dir.resolve())
+    result = run_benchmark(scale, work_dir.resolve(), target)
     record(result)
     Console().print(result)
     if not result.dbt_nodes_ok:

@@ -99,6 +99,16 @@ SCHEMAS: dict[str, pa.Schema] = {
     "program_visits": pa.schema(
         [("visit_date", pa.date32()), ("channel", pa.string()), ("visitors", pa.int64())]
     ),
+    "order_lines": pa.schema(
+        [
+            ("order_line_id", pa.string()),
+            ("transaction_id", pa.string()),
+            ("product_id", pa.string()),
+            ("category", pa.string()),
+            ("quantity", pa.int64()),
+            ("line_amount", _MONEY),
+        ]
+    ),
 }
 ID_PREFIX = {
     "transactions": "T",
@@ -106,6 +116,7 @@ ID_PREFIX = {
     "point_events": "P",
     "engagement_events": "E",
     "survey_responses": "S",
+    "order_lines": "L",
 }
 
 DAY = 86_400
@@ -176,6 +187,13 @@ ZERO_ORDER = 0.03  # purchases the member would pay fully with points (1 point =
 EXPIRY_MONTHS = 13  # points earned in month k expire at the start of month k + 13 (older than 12 months)
 ADJUST_PER_YEAR, ADJUST_POSITIVE = 0.05, 0.65
 ADJUST_POINTS = np.array([50, 100, 250, 500])
+
+CATEGORIES = ("apparel", "footwear", "beauty", "home", "electronics", "grocery")
+CATEGORY_PREFIX = ("AP", "FW", "BE", "HO", "EL", "GR")
+PRODUCTS_PER_CATEGORY = 40
+EXTRA_LINES_MEAN, MAX_LINES = 0.7, 4  # lines per order: 1 + Poisson(0.7), at most 4
+FAVOURITE_CATEGORY = 0.6  # share of a member's lines in their favourite category
+EXTRA_QUANTITY_MEAN = 0.3  # quantity per line: 1 + Poisson(0.3)
 
 SURVEY_SHARE, SURVEY_ANONYMOUS, SURVEY_COMMENT = 0.12, 0.03, 0.6
 SURVEY_SKIP_REPURCHASE, SURVEY_SKIP_UPSELL = 0.1, 0.15  # shares left unanswered
@@ -791,8 +809,11 @@ def _chunk(
     next_id: dict[str, int],
     sink: _Sink,
     member_width: int,
+    lines_rng: np.random.Generator,
 ) -> None:
-    """Generate and write every per-member table for members [lo, hi), and their guests' purchases."""
+    """Generate and write every per-member table for members [lo, hi), and their guests' purchases.
+
+    ``lines_rng`` draws the order lines alone, so that adding them left every other table as it was."""
     t0, t1, channel, cancelled = (
         pop.enrolled[lo:hi],
         pop.horizon[lo:hi],
@@ -806,7 +827,9 @@ def _chunk(
     reviews = engage["type"] == REVIEW
     earns = _fixed_earns(cal, rng, pop, lo, t0, t1, (engage["member"][reviews], engage["time"][reviews]))
     ledger = _ledger(cal, tiers, rng, t0, t1, cancelled, buy, refunds, earns, _adjusts(rng, t0, t1))
-    number = _write_transactions(sink, next_id, member_ids, buy, refunds, _guests(cal, rng, buy))
+    guests = _guests(cal, rng, buy)
+    number = _write_transactions(sink, next_id, member_ids, buy, refunds, guests)
+    _write_order_lines(sink, next_id, lines_rng, number, buy, refunds[0].size, guests)
 
     points = ledger.points
     order = np.lexsort((points["points"] < 0, points["time"], points["member"]))
@@ -901,6 +924,60 @@ def _guests(cal: _Calendar, rng: np.random.Generator, buy: _Purchases) -> dict[s
         "refund_cents": refund_cents,
         "refund_channel": channel[refund_rows],
     }
+
+
+def _order_lines(rng: np.random.Generator, cents: np.ndarray, favourite: np.ndarray) -> dict[str, np.ndarray]:
+    """Line items of purchases: 1-4 lines whose amounts add up to the purchase's cents exactly, mostly in
+    the buyer's favourite category (-1: none, a guest), quantities 1 + Poisson(0.3)."""
+    lines = 1 + np.minimum(rng.poisson(EXTRA_LINES_MEAN, cents.size), MAX_LINES - 1)
+    order = np.repeat(np.arange(cents.size), lines)
+    first = np.r_[True, order[1:] != order[:-1]] if order.size else order.astype(bool)
+    weight = rng.gamma(2.0, 1.0, order.size)
+    share = weight / np.bincount(order, weight, cents.size)[order]
+    amount = np.floor(cents[order] * share).astype(np.int64)
+    amount[first] += cents - np.bincount(order, amount, cents.size).astype(np.int64)  # remainder
+    own = (favourite[order] >= 0) & (rng.random(order.size) < FAVOURITE_CATEGORY)
+    category = np.where(own, favourite[order], rng.integers(0, len(CATEGORIES), order.size))
+    return {
+        "order": order,
+        "category": category,
+        "product": rng.integers(1, PRODUCTS_PER_CATEGORY + 1, order.size),
+        "quantity": 1 + rng.poisson(EXTRA_QUANTITY_MEAN, order.size),
+        "cents": amount,
+    }
+
+
+def _write_order_lines(
+    sink: _Sink, next_id: dict[str, int], rng: np.random.Generator, number: np.ndarray, buy: _Purchases,
+    refund_rows: int, guests: dict[str, np.ndarray],
+) -> None:  # fmt: skip
+    """Write the line items of every member and guest purchase (``number``: _write_transactions')."""
+    favourite = rng.integers(0, len(CATEGORIES), max(int(buy.member.max(initial=-1)) + 1, 1))
+    cents = np.concatenate([buy.cents, guests["cents"]])
+    buyer_favourite = np.concatenate([favourite[buy.member], np.full(guests["cents"].size, -1)])
+    purchase_number = np.concatenate(
+        [number[: buy.member.size], number[buy.member.size + refund_rows :][: guests["cents"].size]]
+    )
+    lines = _order_lines(rng, cents, buyer_favourite)
+    order = np.argsort(purchase_number[lines["order"]], kind="stable")
+    category = lines["category"][order]
+    product = [
+        f"{CATEGORY_PREFIX[c]}{p:04d}"
+        for c, p in zip(category.tolist(), lines["product"][order].tolist(), strict=True)
+    ]
+    sink.write(
+        "order_lines",
+        {
+            "order_line_id": _new_ids(next_id, "order_lines", order.size),
+            "transaction_id": _ids(
+                ID_PREFIX["transactions"], purchase_number[lines["order"]][order], ID_WIDTH
+            ),
+            "product_id": pa.array(product, pa.string()),
+            "category": _labels(CATEGORIES, category),
+            "quantity": pa.array(lines["quantity"][order], pa.int64()),
+            "line_amount": _money(lines["cents"][order]),
+        },
+    )
 
 
 def _write_transactions(
@@ -1021,7 +1098,8 @@ def generate(
         for index, lo in enumerate(starts):
             hi = min(lo + CHUNK_MEMBERS, members)
             rng = np.random.default_rng([seed, 1, index])
-            _chunk(cal, tiers, pop, lo, hi, rng, next_id, sink, member_width)
+            lines_rng = np.random.default_rng([seed, 3, index])
+            _chunk(cal, tiers, pop, lo, hi, rng, next_id, sink, member_width, lines_rng)
             bar.update(task, advance=hi - lo)
         _daily_tables(cal, pop, np.random.default_rng([seed, 2]), sink)
     sink.close()

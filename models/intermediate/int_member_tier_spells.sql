@@ -2,6 +2,7 @@
     One row per stretch [valid_from, valid_to) during which a member is enrolled and holds one tier
     (kpi-spec §3; DECISIONS.md "Tier on a day"). valid_to is null while the stretch is open. A member
     is enrolled on day d with tier t <=> a spell of t with valid_from <= d < coalesce(valid_to, ∞).
+    The changes come from int_member_tier_changes: raw tier_changes, or the members snapshot without it.
 -#}
 with members as (
     select * from {{ ref('stg_loyalty__members') }}
@@ -21,9 +22,7 @@ ranked_changes as (
             partition by tier_changes.member_id
             order by tier_changes.changed_at, tier_changes.tier_change_id
         ) as change_number
-    from {{ ref('stg_loyalty__tier_changes') }} as tier_changes
-    inner join members
-        on tier_changes.member_id = members.member_id
+    from {{ ref('int_member_tier_changes') }} as tier_changes
 ),
 
 initial_tiers as (

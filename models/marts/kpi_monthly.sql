@@ -14,8 +14,37 @@ enrolled as (
     group by month_start
 ),
 
-enrollments as (
-    select * from {{ ref('int_enrollments_monthly') }}
+acquisition as (
+    select
+        month_start,
+        sum(new_enrollments) as new_enrollments,
+        sum(cancellations) as cancellations,
+        sum(marketing_spend) as marketing_spend,
+        sum(program_visitors) as program_visitors
+    from {{ ref('int_acquisition_monthly') }}
+    group by month_start
+),
+
+referrals as (
+    select month_start, referrers from {{ ref('int_referrals_monthly') }}
+),
+
+engagement as (
+    select month_start, count(distinct member_id) as engaged_members
+    from {{ ref('int_member_engagement_monthly') }}
+    group by month_start
+),
+
+engagement_data as (
+    select count(*) > 0 as has_engagement from {{ ref('int_member_engagement_monthly') }}
+),
+
+surveys as (
+    select month_start, nps, customer_loyalty_index from {{ ref('survey_monthly') }}
+),
+
+points as (
+    select * from {{ ref('points_monthly') }}
 ),
 
 member_transactions as (
@@ -46,8 +75,22 @@ monthly as (
         base_flow.start_active,
         base_flow.crr_pct,
         base_flow.churn_rate_pct,
-        enrollments.new_enrollments,
-        enrollments.cancellations,
+        base_flow.churn_reduction_pp,
+        cast(coalesce(acquisition.new_enrollments, 0) as {{ dbt.type_bigint() }}) as new_enrollments,
+        cast(coalesce(acquisition.cancellations, 0) as {{ dbt.type_bigint() }}) as cancellations,
+        acquisition.marketing_spend,
+        acquisition.program_visitors,
+        referrals.referrers,
+        case when engagement_data.has_engagement then coalesce(engagement.engaged_members, 0) end
+            as engaged_members,
+        surveys.nps,
+        surveys.customer_loyalty_index,
+        points.points_issued,
+        points.points_redeemed,
+        points.points_expired,
+        points.redemption_rate_pct,
+        points.redeeming_members,
+        points.points_liability,
         coalesce(member_transactions.orders, 0) as member_orders,
         cast(coalesce(member_transactions.net_revenue, 0) as {{ type_money() }}) as member_net_revenue,
         non_member_transactions.orders as non_member_orders,
@@ -60,12 +103,17 @@ monthly as (
         buyers_12m.buyers_12m
     from months
     inner join base_flow on months.month_start = base_flow.month_start
-    inner join enrollments on months.month_start = enrollments.month_start
+    cross join engagement_data
     inner join repeat_purchases on months.month_start = repeat_purchases.month_start
     inner join buyers_12m on months.month_start = buyers_12m.month_start
     left join enrolled on months.month_start = enrolled.month_start
     left join member_transactions on months.month_start = member_transactions.month_start
     left join non_member_transactions on months.month_start = non_member_transactions.month_start
+    left join acquisition on months.month_start = acquisition.month_start
+    left join referrals on months.month_start = referrals.month_start
+    left join engagement on months.month_start = engagement.month_start
+    left join surveys on months.month_start = surveys.month_start
+    left join points on months.month_start = points.month_start
 ),
 
 rates as (
@@ -122,11 +170,24 @@ final as (
         100 * {{ safe_divide('one_and_done_buyers', 'one_and_done_population') }} as one_and_done_rate_pct,
         crr_pct,
         churn_rate_pct,
+        churn_reduction_pp,
         aov_12m,
         purchase_frequency_12m,
         lifespan_years,
         aov_12m * purchase_frequency_12m * lifespan_years
             * cast({{ gross_margin_pct }} as {{ type_double() }}) / 100 as clv_formula,
+        nps,
+        customer_loyalty_index,
+        points_issued,
+        points_redeemed,
+        points_expired,
+        redemption_rate_pct,
+        100 * {{ safe_divide('redeeming_members', 'active_members') }} as redemption_participation_pct,
+        points_liability,
+        100 * {{ safe_divide('engaged_members', 'enrolled_members') }} as engagement_rate_pct,
+        100 * {{ safe_divide('referrers', 'enrolled_members') }} as referral_rate_pct,
+        100 * {{ safe_divide('new_enrollments', 'program_visitors') }} as enrollment_rate_pct,
+        {{ safe_divide('marketing_spend', 'new_enrollments') }} as cac,
         is_complete_month
     from clv_inputs
 )
@@ -148,9 +209,22 @@ select
     one_and_done_rate_pct,
     crr_pct,
     churn_rate_pct,
+    churn_reduction_pp,
     aov_12m,
     purchase_frequency_12m,
     lifespan_years,
     clv_formula,
+    nps,
+    customer_loyalty_index,
+    points_issued,
+    points_redeemed,
+    points_expired,
+    redemption_rate_pct,
+    redemption_participation_pct,
+    points_liability,
+    engagement_rate_pct,
+    referral_rate_pct,
+    enrollment_rate_pct,
+    cac,
     is_complete_month
 from final

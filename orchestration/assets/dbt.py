@@ -17,6 +17,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.assets.raw import raw_asset_key
+from orchestration.clv_metadata import CLV_ASSETS, clv_metadata
 from orchestration.headlines import headline_metadata
 from orchestration.project import loyalty_project
 from orchestration.resources import LOCK_MESSAGE, LoyaltyWarehouse
@@ -30,6 +31,8 @@ def mart_key(name: str) -> AssetKey:
 
 
 HEADLINE_ASSETS = {mart_key("kpi_monthly"), mart_key("member_base_flow_monthly")}
+# Marts whose materialization carries metadata read from the warehouse once dbt has finished.
+METADATA_ASSETS = HEADLINE_ASSETS | CLV_ASSETS
 DEFAULT_OWNER = "team:analytics-engineering"
 
 
@@ -91,15 +94,25 @@ def loyalty_dbt_assets(
     )
     held: list[Output] = []
     for event in invocation.stream():
-        if isinstance(event, Output) and context.asset_key_for_output(event.output_name) in HEADLINE_ASSETS:
-            held.append(event)  # the warehouse is locked by dbt until it exits
+        if isinstance(event, Output) and (
+            held or context.asset_key_for_output(event.output_name) in METADATA_ASSETS
+        ):
+            # the warehouse is locked by dbt until it exits; the outputs after a held one wait too, so that
+            # they still come in topological order (e.g. kpi_monthly_long after kpi_monthly)
+            held.append(event)
         else:
             yield event
     if held:
+        keys = {context.asset_key_for_output(event.output_name) for event in held} & METADATA_ASSETS
+        extra: dict[AssetKey, dict[str, Any]] = {}
         with warehouse.read_only() as con:
-            headlines = headline_metadata(con)
+            if keys & HEADLINE_ASSETS:
+                extra.update(dict.fromkeys(HEADLINE_ASSETS, headline_metadata(con)))
+            if keys & CLV_ASSETS:
+                extra.update(clv_metadata(con))
         for event in held:
-            yield event.with_metadata({**event.metadata, **headlines})
+            key = context.asset_key_for_output(event.output_name)
+            yield event.with_metadata({**event.metadata, **extra[key]}) if key in extra else event
     error = invocation.get_error()
     if error is None:
         return

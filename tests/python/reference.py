@@ -16,6 +16,10 @@ Reading choices beyond the spec and DECISIONS.md (see also the module's tests):
   ``monetary`` are null for a member without a purchase day up to ``A``.
 - ``member_base_flow_monthly_by_channel``: members with a null channel form their own group (channel
   null), so that the channels always sum to the overall table.
+- Optional tables (point_events, engagement_events, survey_responses, marketing_spend, program_visits)
+  count only rows up to ``A`` (point and engagement events: of known members); a table with no such row
+  is "absent" and the KPIs it feeds are null. Referral KPIs are null when no member enrolled up to ``A``
+  names a referrer.
 """
 
 from __future__ import annotations
@@ -48,14 +52,22 @@ COLUMNS: dict[str, list[str]] = {
         "month_start", "enrolled_members", "active_members", "active_rate_pct", "new_enrollments",
         "cancellations", "member_orders", "member_net_revenue", "aov", "non_member_aov",
         "member_aov_lift_pct", "repeat_purchase_rate_pct", "repeat_buyer_ratio", "one_and_done_rate_pct",
-        "crr_pct", "churn_rate_pct", "clv_formula", "is_complete_month",
+        "crr_pct", "churn_rate_pct", "churn_reduction_pp", "clv_formula", "nps", "customer_loyalty_index",
+        "points_issued", "points_redeemed", "points_expired", "redemption_rate_pct",
+        "redemption_participation_pct", "points_liability", "engagement_rate_pct", "referral_rate_pct",
+        "enrollment_rate_pct", "cac", "is_complete_month",
     ],
     "members": [
         "member_id", "enrolled_at", "enrollment_channel", "current_tier", "is_enrolled",
         "first_purchase_date", "last_purchase_date", "lifetime_orders", "lifetime_purchase_days",
-        "historical_clv", "is_active", "recency_days", "frequency", "monetary",
+        "historical_clv", "is_active", "recency_days", "frequency", "monetary", "r_score", "f_score",
+        "m_score", "rfm_segment",
     ],
     "tier_distribution_monthly": ["month_start", "tier", "tier_rank", "members", "share_pct"],
+    "tier_migration_monthly": [
+        "month_start", "from_tier", "from_tier_rank", "to_tier", "to_tier_rank", "members", "upgrades",
+        "downgrades", "is_complete_month",
+    ],
     "cohort_retention_monthly": [
         "cohort_month", "months_since_first_purchase", "cohort_size", "active_members", "retention_pct",
     ],
@@ -166,9 +178,11 @@ class Member:
     cancelled_at: pd.Timestamp | None
     channel: str | None
     tier: str | None
+    referred_by: str | None = None
     purchase_days: list[date] = field(default_factory=list)  # sorted, distinct
     orders: int = 0
     net_revenue: float = 0.0
+    exact_net_revenue: Decimal = Decimal(0)  # the same, exact: orders members by monetary value (RFM)
     tier_changes: list[TierChange] = field(default_factory=list)  # sorted by (changed_at, id)
 
     @property
@@ -252,6 +266,26 @@ def _month_spine(first_day: date, as_of: date) -> list[Month]:
     return months
 
 
+@dataclass(frozen=True)
+class PointEvent:
+    """A point event of a known member: ``points`` as written (signed)."""
+
+    member_id: str
+    day: date
+    event_type: str | None
+    points: int
+
+
+@dataclass(frozen=True)
+class Response:
+    """A survey response; scores outside their scale are None."""
+
+    day: date
+    recommend: int | None
+    repurchase: int | None
+    upsell: int | None
+
+
 @dataclass
 class Raw:
     """Normalised raw data, cut at the as-of date."""
@@ -260,6 +294,59 @@ class Raw:
     members: list[Member]
     transactions: list[Transaction]  # member and guest rows with day <= A; orphans dropped
     months: list[Month]
+    point_events: list[PointEvent] = field(default_factory=list)  # known members, day <= A
+    engagement: list[tuple[str, date]] = field(default_factory=list)  # (member, day): known, day <= A
+    responses: list[Response] = field(default_factory=list)  # day <= A
+    spend: list[tuple[date, float]] = field(default_factory=list)  # day <= A
+    visits: list[tuple[date, int]] = field(default_factory=list)  # day <= A
+
+
+def _score(value: Any, low: int, high: int) -> int | None:
+    """An integer survey score in [low, high]; None when null or off the scale."""
+    if _is_null(value):
+        return None
+    score = int(float(value))
+    return score if low <= score <= high else None
+
+
+def _day(value: Any) -> date | None:
+    """A date column's day."""
+    return None if _is_null(value) else pd.Timestamp(value).date()
+
+
+def _load_optional(raw: Raw, raw_dir: Path) -> None:
+    """The optional tables beyond tier_changes, cut at A (point and engagement events: known members)."""
+    known = {member.member_id for member in raw.members}
+    for row in _records(_read_table(raw_dir, "point_events", required=False)):
+        member_id, day = _member_id(row.get("member_id")), _utc_day(row.get("occurred_at"))
+        if member_id in known and day is not None and day <= raw.as_of:
+            points = 0 if _is_null(row.get("points")) else int(float(row["points"]))
+            raw.point_events.append(
+                PointEvent(member_id, day, _text(row.get("event_type"), lower=True), points)
+            )
+    for row in _records(_read_table(raw_dir, "engagement_events", required=False)):
+        member_id, day = _member_id(row.get("member_id")), _utc_day(row.get("occurred_at"))
+        if member_id in known and day is not None and day <= raw.as_of:
+            raw.engagement.append((member_id, day))
+    for row in _records(_read_table(raw_dir, "survey_responses", required=False)):
+        day = _utc_day(row.get("responded_at"))
+        if day is not None and day <= raw.as_of:
+            raw.responses.append(
+                Response(
+                    day,
+                    _score(row.get("recommend_score"), 0, 10),
+                    _score(row.get("repurchase_score"), 1, 6),
+                    _score(row.get("upsell_score"), 1, 6),
+                )
+            )
+    for row in _records(_read_table(raw_dir, "marketing_spend", required=False)):
+        day = _day(row.get("spend_date"))
+        if day is not None and day <= raw.as_of:
+            raw.spend.append((day, _amount(row.get("amount"))))
+    for row in _records(_read_table(raw_dir, "program_visits", required=False)):
+        day = _day(row.get("visit_date"))
+        if day is not None and day <= raw.as_of:
+            raw.visits.append((day, 0 if _is_null(row.get("visitors")) else int(float(row["visitors"]))))
 
 
 def load_raw(raw_dir: Path, as_of_date: date | None = None) -> Raw:
@@ -272,6 +359,7 @@ def load_raw(raw_dir: Path, as_of_date: date | None = None) -> Raw:
             cancelled_at=_utc(row.get("cancelled_at")),
             channel=_text(row.get("enrollment_channel"), lower=True),
             tier=_text(row.get("tier"), lower=True),
+            referred_by=_member_id(row.get("referred_by_member_id")),
         )
         for row in _records(_read_table(raw_dir, "members", required=True))
     ]
@@ -305,6 +393,10 @@ def load_raw(raw_dir: Path, as_of_date: date | None = None) -> Raw:
         purchases = [tx for tx in own[member.member_id] if tx.kind == PURCHASE]
         member.orders = len(purchases)
         member.net_revenue = _net_revenue(own[member.member_id])
+        member.exact_net_revenue = sum(
+            (Decimal(str(tx.amount)) * (1 if tx.kind == PURCHASE else -1) for tx in own[member.member_id]),
+            Decimal(0),
+        )
         member.purchase_days = sorted({tx.day for tx in purchases})
 
     for row in _records(_read_table(raw_dir, "tier_changes", required=False)):
@@ -323,7 +415,9 @@ def load_raw(raw_dir: Path, as_of_date: date | None = None) -> Raw:
     starts = [m.enrolled_day for m in members if m.enrolled_day is not None] + [day for _, day in all_rows]
     starts = [day for day in starts if day <= as_of]
     months = _month_spine(min(starts), as_of) if starts else []
-    return Raw(as_of, members, transactions, months)
+    raw = Raw(as_of, members, transactions, months)
+    _load_optional(raw, raw_dir)
+    return raw
 
 
 # --------------------------------------------------------------------------------------------- arithmetic
@@ -417,10 +511,69 @@ def _clv_formula(
     return aov_12m * frequency_12m * lifespan_years * gross_margin_pct / 100
 
 
+def _balance_change(event: PointEvent) -> int:
+    """What an event does to the balance: earn +, redeem and expire - (whatever the sign), adjust signed."""
+    if event.event_type == "earn":
+        return event.points
+    if event.event_type in ("redeem", "expire"):
+        return -abs(event.points)
+    return event.points if event.event_type == "adjust" else 0
+
+
+def _program_kpis(
+    raw: Raw, month: Month, flow_row: dict[str, Any], enrolled: int, new_enrollments: int, point_value: float
+) -> dict[str, Any]:
+    """Spec §2's columns from the optional tables (null where the table is absent)."""
+    responses = [r for r in raw.responses if month.holds(r.day) and r.recommend is not None]
+    promoters = sum(r.recommend >= 9 for r in responses)  # type: ignore[operator]
+    detractors = sum(r.recommend <= 6 for r in responses)  # type: ignore[operator]
+    indexed = [r for r in responses if r.repurchase is not None and r.upsell is not None]
+    indexes = [
+        (r.recommend / 10 + (r.repurchase - 1) / 5 + (r.upsell - 1) / 5) / 3 * 100  # type: ignore[operator]
+        for r in indexed
+    ]
+    kpis: dict[str, Any] = {
+        "nps": _pct(promoters - detractors, len(responses)),
+        "customer_loyalty_index": math.fsum(indexes) / len(indexes) if indexes else None,
+    }
+
+    events = [event for event in raw.point_events if month.holds(event.day)]
+    issued = sum(event.points for event in events if event.event_type == "earn")
+    redeemed = sum(abs(event.points) for event in events if event.event_type == "redeem")
+    redeemers = len({event.member_id for event in events if event.event_type == "redeem"})
+    outstanding = sum(_balance_change(event) for event in raw.point_events if event.day <= month.e)
+    has_points = bool(raw.point_events)
+    kpis |= {
+        "points_issued": issued if has_points else None,
+        "points_redeemed": redeemed if has_points else None,
+        "points_expired": (
+            sum(abs(event.points) for event in events if event.event_type == "expire") if has_points else None
+        ),
+        "redemption_rate_pct": _pct(redeemed, issued) if has_points else None,
+        "redemption_participation_pct": _pct(redeemers, flow_row["end_active"]) if has_points else None,
+        "points_liability": (float(Decimal(outstanding) * Decimal(str(point_value))) if has_points else None),
+    }
+
+    engaged = {member_id for member_id, day in raw.engagement if month.holds(day)}
+    engaged |= {tx.member_id for tx in raw.transactions if tx.buyer == MEMBER and tx.kind == PURCHASE
+                and month.holds(tx.day)}  # fmt: skip
+    referred = [m for m in raw.members if m.referred_by is not None and m.enrolled_day is not None
+                and m.enrolled_day <= raw.as_of]  # fmt: skip
+    referrers = {m.referred_by for m in referred if month.holds(m.enrolled_day)}
+    visitors = sum(count for day, count in raw.visits if month.holds(day))
+    spend = math.fsum(amount for day, amount in raw.spend if month.holds(day))
+    return kpis | {
+        "engagement_rate_pct": _pct(len(engaged), enrolled) if raw.engagement else None,
+        "referral_rate_pct": _pct(len(referrers), enrolled) if referred else None,
+        "enrollment_rate_pct": _pct(new_enrollments, visitors) if raw.visits else None,
+        "cac": _ratio(spend, new_enrollments) if raw.spend else None,
+    }
+
+
 def _kpi_monthly(
-    raw: Raw, flow: Sequence[dict[str, Any]], window: int, gross_margin_pct: float
+    raw: Raw, flow: Sequence[dict[str, Any]], window: int, gross_margin_pct: float, point_value: float = 0.01
 ) -> list[dict[str, Any]]:
-    """Spec §2, the columns computable from members and transactions."""
+    """Spec §2: one row per month."""
     by_month: dict[date, list[Transaction]] = defaultdict(list)
     for tx in raw.transactions:
         by_month[_month_start(tx.day)].append(tx)
@@ -446,6 +599,7 @@ def _kpi_monthly(
             if m.first_purchase_day is not None and m.first_purchase_day <= month.e - timedelta(days=window)
         ]  # fmt: skip
         settled_one_timers = sum(m.purchase_days_up_to(month.e) == 1 for m in settled)
+        new_enrollments = sum(month.holds(m.enrolled_day) for m in raw.members)
 
         rows.append(
             {
@@ -453,7 +607,7 @@ def _kpi_monthly(
                 "enrolled_members": enrolled,
                 "active_members": flow_row["end_active"],
                 "active_rate_pct": _pct(flow_row["end_active"], enrolled),
-                "new_enrollments": sum(month.holds(m.enrolled_day) for m in raw.members),
+                "new_enrollments": new_enrollments,
                 "cancellations": sum(month.holds(m.cancelled_day) for m in raw.members),
                 "member_orders": member_orders,
                 "member_net_revenue": member_net_revenue,
@@ -465,16 +619,59 @@ def _kpi_monthly(
                 "one_and_done_rate_pct": _pct(settled_one_timers, len(settled)),
                 "crr_pct": flow_row["crr_pct"],
                 "churn_rate_pct": flow_row["churn_rate_pct"],
+                "churn_reduction_pp": flow_row["churn_reduction_pp"],
                 "clv_formula": _clv_formula(raw, flow, index, gross_margin_pct),
+                **_program_kpis(raw, month, flow_row, enrolled, new_enrollments, point_value),
                 "is_complete_month": month.is_complete,
             }
         )
     return rows
 
 
+RFM_SEED = Path(__file__).resolve().parents[2] / "seeds" / "rfm_segments.csv"
+
+
+def _quintiles(ordered: Sequence[str]) -> dict[str, int]:
+    """SQL's ntile(5) over members already in order: 1 … 5, the first n mod 5 groups one larger."""
+    n = len(ordered)
+    size, larger = divmod(n, 5)
+    scores, position = {}, 0
+    for group in range(1, 6):
+        for _ in range(size + (group <= larger)):
+            scores[ordered[position]] = group
+            position += 1
+    return scores
+
+
+def _rfm(raw: Raw) -> dict[str, dict[str, Any]]:
+    """DECISIONS.md "RFM scores": quintiles over buyers (ties by member_id) and the first matching rule."""
+    buyers = [m for m in raw.members if m.purchase_days]
+    recency = {m.member_id: (raw.as_of - m.purchase_days[-1]).days for m in buyers}
+    r = _quintiles([m.member_id for m in sorted(buyers, key=lambda m: (-recency[m.member_id], m.member_id))])
+    f = _quintiles([m.member_id for m in sorted(buyers, key=lambda m: (len(m.purchase_days), m.member_id))])
+    mon = _quintiles([m.member_id for m in sorted(buyers, key=lambda m: (m.exact_net_revenue, m.member_id))])
+    rules = sorted(pd.read_csv(RFM_SEED).to_dict("records"), key=lambda rule: rule["priority"])
+    result = {}
+    for m in buyers:
+        key = m.member_id
+        segment = next(
+            (
+                rule["segment"]
+                for rule in rules
+                if rule["r_score_min"] <= r[key] <= rule["r_score_max"]
+                and rule["f_score_min"] <= f[key] <= rule["f_score_max"]
+            ),
+            "other",
+        )
+        result[key] = {"r_score": r[key], "f_score": f[key], "m_score": mon[key], "rfm_segment": segment}
+    return result
+
+
 def _members(raw: Raw, window: int) -> list[dict[str, Any]]:
-    """Spec §4: one row per member, lifetime figures up to A."""
+    """Spec §4: one row per member, lifetime figures up to A, RFM scores and segment."""
     rows = []
+    rfm = _rfm(raw)
+    no_rfm = {"r_score": None, "f_score": None, "m_score": None, "rfm_segment": "no_purchase"}
     for m in sorted(raw.members, key=lambda member: member.member_id):
         has_purchase = bool(m.purchase_days)
         rows.append(
@@ -493,6 +690,7 @@ def _members(raw: Raw, window: int) -> list[dict[str, Any]]:
                 "recency_days": (raw.as_of - m.purchase_days[-1]).days if has_purchase else None,
                 "frequency": len(m.purchase_days) if has_purchase else None,
                 "monetary": m.net_revenue if has_purchase else None,
+                **rfm.get(m.member_id, no_rfm),
             }
         )
     return rows
@@ -514,6 +712,36 @@ def _tier_distribution(raw: Raw, tiers: Sequence[str]) -> list[dict[str, Any]]:
                     "share_pct": _pct(count, len(enrolled)),
                 }
             )
+    return rows
+
+
+def _tier_migration(raw: Raw, tiers: Sequence[str]) -> list[dict[str, Any]]:
+    """Spec §3: members enrolled on s and on e whose tier on s differs from their tier on e, per pair."""
+    rows = []
+    rank = {tier: position for position, tier in enumerate(tiers, start=1)}
+    for month in raw.months:
+        moves: dict[tuple[str | None, str | None], int] = defaultdict(int)
+        for m in raw.members:
+            if m.enrolled_on(month.s) and m.enrolled_on(month.e) and m.tier_on(month.s) != m.tier_on(month.e):
+                moves[(m.tier_on(month.s), m.tier_on(month.e))] += 1
+        for from_tier in tiers:
+            for to_tier in tiers:
+                if from_tier == to_tier:
+                    continue
+                count = moves[(from_tier, to_tier)]
+                rows.append(
+                    {
+                        "month_start": month.start,
+                        "from_tier": from_tier,
+                        "from_tier_rank": rank[from_tier],
+                        "to_tier": to_tier,
+                        "to_tier_rank": rank[to_tier],
+                        "members": count,
+                        "upgrades": count if rank[to_tier] > rank[from_tier] else 0,
+                        "downgrades": count if rank[to_tier] < rank[from_tier] else 0,
+                        "is_complete_month": month.is_complete,
+                    }
+                )
     return rows
 
 
@@ -547,8 +775,12 @@ _INT = {
     "start_active", "end_active", "new_active", "reactivated", "churned", "retained", "enrolled_members",
     "active_members", "new_enrollments", "cancellations", "member_orders", "lifetime_orders",
     "lifetime_purchase_days", "tier_rank", "members", "months_since_first_purchase", "cohort_size",
+    "from_tier_rank", "to_tier_rank", "upgrades", "downgrades",
 }  # fmt: skip
-_NULLABLE_INT = {"recency_days", "frequency"}
+_NULLABLE_INT = {
+    "recency_days", "frequency", "r_score", "f_score", "m_score", "points_issued", "points_redeemed",
+    "points_expired",
+}  # fmt: skip
 _BOOL = {"is_complete_month", "is_enrolled", "is_active"}
 _DATE = {"month_start", "cohort_month", "first_purchase_date", "last_purchase_date"}
 
@@ -569,7 +801,8 @@ def _frame(rows: list[dict[str, Any]], name: str) -> pd.DataFrame:
         elif column == "enrolled_at":
             frame[column] = pd.to_datetime(frame[column])
         elif column.endswith(("_pct", "_pp", "_ratio")) or column in {
-            "member_net_revenue", "aov", "non_member_aov", "clv_formula", "historical_clv", "monetary",
+            "member_net_revenue", "aov", "non_member_aov", "clv_formula", "historical_clv", "monetary", "nps",
+            "customer_loyalty_index", "points_liability", "cac",
         }:  # fmt: skip
             frame[column] = frame[column].astype("float64")
     return frame
@@ -581,6 +814,7 @@ def compute_reference(
     churn_window_days: int = 90,
     gross_margin_pct: float = 100.0,
     tiers: Sequence[str] = DEFAULT_TIERS,
+    point_value: float = 0.01,
 ) -> dict[str, pd.DataFrame]:
     """Compute the spec's marts (sections 1 to 5) from the raw files in ``raw_dir``, by brute force."""
     if churn_window_days < 1:
@@ -594,9 +828,10 @@ def compute_reference(
         "member_base_flow_monthly_by_channel": _frame(
             _base_flow_by_channel(raw, window), "member_base_flow_monthly_by_channel"
         ),
-        "kpi_monthly": _frame(_kpi_monthly(raw, flow, window, gross_margin_pct), "kpi_monthly"),
+        "kpi_monthly": _frame(_kpi_monthly(raw, flow, window, gross_margin_pct, point_value), "kpi_monthly"),
         "members": _frame(_members(raw, window), "members"),
         "tier_distribution_monthly": _frame(_tier_distribution(raw, tier_names), "tier_distribution_monthly"),
+        "tier_migration_monthly": _frame(_tier_migration(raw, tier_names), "tier_migration_monthly"),
         "cohort_retention_monthly": _frame(_cohort_retention(raw, window), "cohort_retention_monthly"),
     }
 

@@ -22,6 +22,7 @@ KEYS = {
     "kpi_monthly": ["month_start"],
     "members": ["member_id"],
     "tier_distribution_monthly": ["month_start", "tier"],
+    "tier_migration_monthly": ["month_start", "from_tier", "to_tier"],
     "cohort_retention_monthly": ["cohort_month", "months_since_first_purchase"],
 }
 
@@ -78,3 +79,33 @@ def test_generated_data_exercises_every_base_flow_path(scenario: tuple[Build, di
     kpi = build.table("kpi_monthly")
     assert kpi["clv_formula"].notna().any()
     assert kpi["non_member_aov"].notna().any()
+    for column in (
+        "nps", "customer_loyalty_index", "points_issued", "points_redeemed", "points_expired",
+        "redemption_rate_pct", "redemption_participation_pct", "points_liability", "engagement_rate_pct",
+        "referral_rate_pct", "enrollment_rate_pct", "cac", "churn_reduction_pp",
+    ):  # fmt: skip
+        assert kpi[column].notna().sum() >= 6, column
+    migration = build.table("tier_migration_monthly")
+    assert migration["upgrades"].sum() > 0 and migration["downgrades"].sum() > 0
+    cross_sell = build.table("cross_sell_monthly")
+    for column in ("cross_sell_order_rate_pct", "cross_sell_member_rate_pct", "upsell_rate_pct"):
+        assert cross_sell[column].between(0, 100).sum() >= 6, column
+
+
+def test_comment_sentiment_follows_the_comments(scenario: tuple[Build, dict]) -> None:
+    """VADER scores the generator's comments: the happy ones positive, and monthly shares add up."""
+    build, _ = scenario
+    scored = build.table("int_survey_comment_sentiment", schema="intermediate")
+    responses = build.table("stg_loyalty__survey_responses", schema="staging")
+    comments = scored.merge(responses[["response_id", "comment", "recommend_score"]], on="response_id")
+    assert len(comments) == responses["comment"].notna().sum()
+    love = comments[comments["comment"].str.startswith("Love the rewards")]
+    assert len(love) > 0 and (love["comment_sentiment"] == "positive").all()
+    assert (
+        comments.loc[comments["recommend_score"] >= 9, "sentiment_score"].mean()
+        > comments.loc[comments["recommend_score"] <= 6, "sentiment_score"].mean()
+    )
+    survey = build.table("survey_monthly").dropna(subset=["positive_comment_share_pct"])
+    assert len(survey) > 0
+    shares = survey[["positive_comment_share_pct", "neutral_comment_share_pct", "negative_comment_share_pct"]]
+    assert (shares.sum(axis=1) - 100).abs().max() < 1e-9

@@ -1,0 +1,147 @@
+"""Helpers of the cross-engine tests: build the project on one engine and read back its marts.
+
+Each build reads every mart right after dbt finishes (the engines' schemas are shared by the builds of a
+test session, so a later build would overwrite them).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Mapping
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import psycopg
+from pyhive import hive
+
+from loyalty_kpi.dbt import run_dbt
+from loyalty_kpi.load_postgres import load_raw
+from loyalty_kpi.postgres import PgSettings
+from loyalty_kpi.spark import HOST, SparkClusterSettings
+from tests.python.test_end_to_end import KEYS
+
+SPEC_MARTS = sorted(KEYS)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class EngineBuild:
+    """A finished `dbt build` on one engine: exit code, output, node results and the marts it made."""
+
+    engine: str
+    returncode: int
+    output: str
+    results: dict[str, str] = field(default_factory=dict)  # node unique_id -> status
+    marts: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def failures(self) -> list[str]:
+        """The nodes that did not pass."""
+        return [
+            f"{node}: {status}" for node, status in self.results.items() if status not in ("success", "pass")
+        ]
+
+
+@dataclass(frozen=True)
+class Engines:
+    """Where each engine is: the DuckDB files' directory, the PostgreSQL server, the Spark directories."""
+
+    work_dir: Path
+    postgres: PgSettings
+    spark_session_dir: Path
+    spark_thrift: SparkClusterSettings
+
+
+def mart_models(work_dir: Path) -> list[str]:
+    """The mart models enabled on the build's target (from its manifest)."""
+    manifest = json.loads((work_dir / "target" / "manifest.json").read_text())
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][:2] == ["loyalty_kpi", "marts"]
+    )
+
+
+def _results(work_dir: Path) -> dict[str, str]:
+    run_results = work_dir / "target" / "run_results.json"
+    if not run_results.exists():
+        return {}
+    return {r["unique_id"]: r["status"] for r in json.loads(run_results.read_text())["results"]}
+
+
+def _frame(cursor: Any) -> pd.DataFrame:
+    columns = [column[0].split(".")[-1] for column in cursor.description]
+    return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+
+
+def read_marts(engine: str, engines: Engines, duckdb_file: Path, marts: list[str]) -> dict[str, pd.DataFrame]:
+    """The marts of the engine's warehouse, through that engine's own client."""
+    if engine == "duckdb":
+        with duckdb.connect(str(duckdb_file), read_only=True) as con:
+            return {mart: con.execute(f"select * from marts.{mart}").df() for mart in marts}
+    if engine in ("postgres", "spark_thrift"):
+        thrift = engines.spark_thrift
+        connect = (
+            psycopg.connect(engines.postgres.conninfo())
+            if engine == "postgres"
+            else hive.connect(host=HOST, port=thrift.thrift_port, username=thrift.user)
+        )
+        frames = {}
+        with closing(connect) as conn:
+            cursor = conn.cursor()
+            for mart in marts:
+                cursor.execute(f"select * from marts.{mart}")
+                frames[mart] = _frame(cursor)
+        return frames
+    # spark_session: its Derby metastore admits one JVM, so the managed tables' Parquet files are read
+    warehouse = engines.spark_session_dir / "warehouse" / "marts.db"
+    with duckdb.connect() as con:
+        return {
+            mart: con.execute(f"select * from read_parquet('{warehouse / mart}/*.parquet')").df()
+            for mart in marts
+        }
+
+
+def build(
+    engine: str,
+    engines: Engines,
+    raw_dir: Path,
+    name: str,
+    dbt_vars: Mapping[str, Any] | None = None,
+    args: tuple[str, ...] = ("build",),
+) -> EngineBuild:
+    """Run dbt (by default `build`) on one engine on raw_dir; PostgreSQL's raw tables are loaded first."""
+    work_dir = engines.work_dir / f"{engine}-{name}"
+    work_dir.mkdir(parents=True)
+    duckdb_file = work_dir / "warehouse.duckdb"
+    env = {
+        **engines.postgres.env(),
+        **engines.spark_thrift.env(),
+        "LOYALTY_SPARK_SESSION_DIR": str(engines.spark_session_dir),
+        "SPARK_LOCAL_IP": HOST,
+    }
+    if engine == "postgres":
+        load_raw(raw_dir, engines.postgres, warn=lambda _: None)
+    result = run_dbt(
+        args,
+        raw_dir=raw_dir,
+        duckdb_path=duckdb_file,
+        dbt_vars=dbt_vars,
+        work_dir=work_dir,
+        target=engine,
+        env=env,
+    )
+    done = EngineBuild(engine, result.returncode, result.stdout + result.stderr, _results(work_dir))
+    if result.returncode == 0 and args == ("build",):
+        done.marts = read_marts(engine, engines, duckdb_file, mart_models(work_dir))
+    return done

@@ -86,7 +86,8 @@ def start_cluster(cluster_dir: Path, settings: PgSettings) -> None:
             conf.write(
                 "\n# loyalty_kpi: local only, UTC\n"
                 "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\ntimezone = 'UTC'\n"
-                "synchronous_commit = off\n"
+                "synchronous_commit = off\nshared_buffers = '1GB'\nwork_mem = '64MB'\n"
+                "maintenance_work_mem = '256MB'\nmax_wal_size = '4GB'\n"
             )
     if not is_running(cluster_dir):
         subprocess.run(

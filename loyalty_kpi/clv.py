@@ -232,7 +232,9 @@ def fit_calibration(summary: pd.DataFrame, calibration: str, settings: ClvSettin
     Fewer than `settings.min_members` members → no fit and a warning; members with x > 0 and a mean
     repeat spend <= 0 are left out of Gamma-Gamma (counted in the log).
     """
-    members = summary[summary["calibration"] == calibration]
+    # In member order: the log-likelihood is a floating-point sum, so the rows' order (which a parallel
+    # scan does not fix) would otherwise move the estimates in their last digits from build to build.
+    members = summary[summary["calibration"] == calibration].sort_values("member_id", kind="stable")
     if members.empty:
         LOGGER.warning(
             "CLV %s calibration: no member with a purchase day — no fit, %s empty.",

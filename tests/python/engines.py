@@ -43,6 +43,7 @@ class EngineBuild:
     returncode: int
     output: str
     results: dict[str, str] = field(default_factory=dict)  # node unique_id -> status
+    tests: set[str] = field(default_factory=set)  # the data and unit tests enabled on the target
     marts: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def failures(self) -> list[str]:
@@ -62,9 +63,13 @@ class Engines:
     spark_thrift: SparkClusterSettings
 
 
+def _manifest(work_dir: Path) -> dict[str, Any]:
+    return json.loads((work_dir / "target" / "manifest.json").read_text())
+
+
 def mart_models(work_dir: Path) -> list[str]:
     """The mart models enabled on the build's target (from its manifest)."""
-    manifest = json.loads((work_dir / "target" / "manifest.json").read_text())
+    manifest = _manifest(work_dir)
     return sorted(
         node["name"]
         for node in manifest["nodes"].values()
@@ -143,5 +148,8 @@ def build(
     )
     done = EngineBuild(engine, result.returncode, result.stdout + result.stderr, _results(work_dir))
     if result.returncode == 0 and args == ("build",):
+        manifest = _manifest(work_dir)
+        tests = [n for n, node in manifest["nodes"].items() if node["resource_type"] == "test"]
+        done.tests = {*tests, *manifest["unit_tests"]}
         done.marts = read_marts(engine, engines, duckdb_file, mart_models(work_dir))
     return done

@@ -38,6 +38,19 @@ from tests.python.test_end_to_end import KEYS
 
 ENGINES = ("duckdb", "postgres", "spark_session", "spark_thrift")
 OTHER_ENGINES = ENGINES[1:]
+# Columns computed by a dbt Python model (DuckDB only): null on the other engines (DECISIONS.md "Comment
+# sentiment").
+DUCKDB_ONLY_COLUMNS = {
+    "survey_monthly": (
+        "positive_comments",
+        "neutral_comments",
+        "negative_comments",
+        "positive_comment_share_pct",
+        "neutral_comment_share_pct",
+        "negative_comment_share_pct",
+        "mean_sentiment_score",
+    )
+}
 # Spark reads the worked example's CSV files and its timestamp with an offset in the Spark tests below.
 WORKED_EXAMPLE_ENGINES = ("duckdb", "postgres")
 
@@ -138,12 +151,13 @@ def _assert_passed(done: EngineBuild) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_dbt_test_passes_on_every_engine(generated_builds: dict[str, EngineBuild], engine: str) -> None:
+    """Every data and unit test enabled on the engine ran and passed (tests of models disabled there, the
+    DuckDB-only dbt Python models and their marts, do not exist on it)."""
     done = generated_builds[engine]
     _assert_passed(done)
-    tests = [node for node in done.results if node.startswith(("test.", "unit_test."))]
-    assert len(tests) == len(
-        [n for n in generated_builds["duckdb"].results if n.startswith(("test.", "unit_test."))]
-    )
+    ran = {node for node in done.results if node.startswith(("test.", "unit_test."))}
+    assert ran == done.tests
+    assert len(ran) > 200
 
 
 @pytest.mark.parametrize("mart", SPEC_MARTS)
@@ -175,10 +189,13 @@ def test_every_other_mart_is_identical_across_engines(
     problems = []
     for mart in sorted(set(done.marts) - set(SPEC_MARTS)):
         expected = reference[mart]
+        duckdb_only = DUCKDB_ONLY_COLUMNS.get(mart, ())
+        if duckdb_only:
+            assert done.marts[mart][list(duckdb_only)].isna().all().all(), f"{mart}: {duckdb_only} not null"
+            expected = expected.drop(columns=list(duckdb_only))
         keys = [column for column in expected.columns if expected[column].dtype.kind != "f"]
-        problems += [
-            f"{mart}: {difference}" for difference in compare_frames(done.marts[mart], expected, keys)[:10]
-        ]
+        actual = done.marts[mart].drop(columns=list(duckdb_only))
+        problems += [f"{mart}: {difference}" for difference in compare_frames(actual, expected, keys)[:10]]
     assert not problems, f"{engine} vs duckdb:\n" + "\n".join(problems)
 
 
@@ -230,12 +247,14 @@ def test_bi_role_reads_every_mart(generated_builds: dict[str, EngineBuild], engi
     settings = engines.postgres
     marts = _tables(settings)["marts"]
     assert set(SPEC_MARTS) <= set(marts)
+    # The same rows as the owner sees (the worked-example build may have replaced the generated marts by
+    # then, and some of its marts are empty: the test is about access, not content).
     with psycopg.connect(settings.conninfo(user=settings.bi_role)) as conn:
         for mart in marts:
             count = conn.execute(
                 sql.SQL("select count(*) from marts.{}").format(sql.Identifier(mart))
             ).fetchone()
-            assert count is not None and count[0] > 0, mart
+            assert count is not None and count[0] == _count(settings, "marts", mart), mart
 
 
 def test_bi_role_reads_nothing_but_the_marts(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -125,13 +125,23 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A rendered report: the HTML page, its tiles, the headline and incomplete months, the as-of date."""
+
+    page: str
+    tiles: list[Tile]
+    headline_month: date | None
+    incomplete_month: date | None
+    as_of: date | None
+
+
+@dataclass(frozen=True)
 class Report:
     """What one report run wrote."""
 
     path: Path
     size_bytes: int
     headline_month: date | None
-    incomplete_month: date | None
     tiles: list[Tile]
 
 
@@ -177,8 +187,8 @@ class _Marts:
             ).fetchall()
         }
 
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cursor = self.con.execute(sql, list(params))
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -279,30 +289,22 @@ def _waterfall(flow: list[dict[str, Any]], chosen: date | None) -> go.Figure:
     """The base flow S → -C → +N → +R → E, one trace per month, a dropdown to choose the month."""
     figure = go.Figure()
     for row in flow:
+        steps = [
+            row["start_active"],
+            -row["churned"],
+            row["new_active"],
+            row["reactivated"],
+            row["end_active"],
+        ]
         figure.add_trace(
             go.Waterfall(
                 name=_month(row["month_start"]),
                 x=["S (start)", "- churned", "+ new", "+ reactivated", "E (end)"],
-                y=[
-                    row["start_active"],
-                    -row["churned"],
-                    row["new_active"],
-                    row["reactivated"],
-                    row["end_active"],
-                ],
+                y=steps,
                 measure=["absolute", "relative", "relative", "relative", "total"],
                 visible=row["month_start"] == chosen,
                 textposition="outside",
-                text=[
-                    f"{value:,}"
-                    for value in (
-                        row["start_active"],
-                        -row["churned"],
-                        row["new_active"],
-                        row["reactivated"],
-                        row["end_active"],
-                    )
-                ],
+                text=[f"{step:,}" for step in steps],
             )
         )
     buttons = [
@@ -361,11 +363,13 @@ class Section:
     missing_table: str | None = None
 
 
-def _sections(marts: _Marts, months: list[dict[str, Any]], flow: list[dict[str, Any]]) -> list[Section]:
-    incomplete = next((row["month_start"] for row in months if not row["is_complete_month"]), None)
-    as_of = marts.scalar(
-        f"select max(last_purchase_date + cast(recency_days as integer)) from {MARTS_SCHEMA}.members"
-    )
+def _sections(
+    marts: _Marts,
+    months: list[dict[str, Any]],
+    flow: list[dict[str, Any]],
+    incomplete: date | None,
+    as_of: date | None,
+) -> list[Section]:
     first = months[0]["month_start"] if months else None
     mark = partial(_mark_incomplete, incomplete=incomplete, as_of=as_of, first=first)
     complete = [row["month_start"] for row in flow if row["is_complete_month"]]
@@ -624,10 +628,8 @@ def _section_html(section: Section, definitions: dict[str, KpiDefinition], index
     )
 
 
-def render(
-    publish_dir: Path, definitions: dict[str, KpiDefinition] | None = None
-) -> tuple[str, list[Tile], dict[str, Any]]:
-    """The report's HTML, its tiles and facts (headline month, incomplete month, as-of date, build)."""
+def render(publish_dir: Path, definitions: dict[str, KpiDefinition] | None = None) -> Rendered:
+    """The report's HTML from the published marts, with its tiles and months."""
     definitions = definitions or load_definitions()
     database = publish_dir / PUBLISHED_FILE
     if not database.is_file():
@@ -636,20 +638,15 @@ def render(
         marts = _Marts(con)
         months = marts.rows(f"select * from {MARTS_SCHEMA}.kpi_monthly order by month_start")
         flow = marts.rows(f"select * from {MARTS_SCHEMA}.member_base_flow_monthly order by month_start")
-        tiles = build_tiles(months, definitions, marts)
-        sections = _sections(marts, months, flow)
-        build_id = marts.scalar(f"select min(build_id) from {MARTS_SCHEMA}.publish_metadata")
+        # A, which no mart publishes: a purchaser's last purchase day + recency_days (an aggregate, no rows)
         as_of = marts.scalar(
             f"select max(last_purchase_date + cast(recency_days as integer)) from {MARTS_SCHEMA}.members"
         )
+        incomplete = next((row["month_start"] for row in months if not row["is_complete_month"]), None)
+        tiles = build_tiles(months, definitions, marts)
+        sections = _sections(marts, months, flow, incomplete, as_of)
+        build_id = marts.scalar(f"select min(build_id) from {MARTS_SCHEMA}.publish_metadata")
     complete = [row["month_start"] for row in months if row["is_complete_month"]]
-    incomplete = next((row["month_start"] for row in months if not row["is_complete_month"]), None)
-    facts = {
-        "headline_month": complete[-1] if complete else None,
-        "incomplete_month": incomplete,
-        "as_of": as_of,
-        "build_id": build_id,
-    }
     headline = (
         f"Headline KPIs — {_month(complete[-1])} (last complete month)"
         if complete
@@ -675,17 +672,17 @@ def render(
 {"".join(_section_html(section, definitions, i) for i, section in enumerate(sections))}
 </body></html>
 """
-    return page, tiles, facts
+    return Rendered(page, tiles, complete[-1] if complete else None, incomplete, as_of)
 
 
 def write_report(publish_dir: Path, out: Path) -> Report:
     """Render the report from the published marts and write it to `out` (atomically)."""
-    page, tiles, facts = render(publish_dir)
+    rendered = render(publish_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    staging.write_text(page, encoding="utf-8")
+    staging.write_text(rendered.page, encoding="utf-8")
     os.replace(staging, out)
-    return Report(out, out.stat().st_size, facts["headline_month"], facts["incomplete_month"], tiles)
+    return Report(out, out.stat().st_size, rendered.headline_month, rendered.tiles)
 
 
 def tiles_markdown(tiles: list[Tile]) -> str:

@@ -81,15 +81,15 @@ def expected_tiles(publish_dir: Path) -> dict[str, tuple[float | None, float | N
 
 
 def test_tiles_equal_the_marts_values(published: Path) -> None:
-    _, tiles, facts = render(published)
+    rendered = render(published)
     expected = expected_tiles(published)
     directions = seed_directions()
     months = query(published, "select month_start, is_complete_month from marts.kpi_monthly")
-    assert facts["headline_month"] == max(row["month_start"] for row in months if row["is_complete_month"])
-    names = [tile.kpi for tile in tiles]
+    assert rendered.headline_month == max(row["month_start"] for row in months if row["is_complete_month"])
+    names = [tile.kpi for tile in rendered.tiles]
     assert {"crr_pct", "churn_rate_pct", "active_members", "aov", "clv_formula", "nps"} <= set(names)
     assert "mean_predicted_clv" in names
-    for tile in tiles:
+    for tile in rendered.tiles:
         value, previous = expected[tile.kpi]
         assert tile.value == pytest.approx(value), tile.kpi
         assert tile.previous == pytest.approx(previous), tile.kpi
@@ -117,24 +117,28 @@ def test_report_is_self_contained_small_and_titled_from_the_seed(published: Path
 
 
 def test_incomplete_month_is_marked(published: Path) -> None:
-    page, _, facts = render(published)
+    rendered = render(published)
     incomplete = query(published, "select month_start from marts.kpi_monthly where not is_complete_month")
-    assert [row["month_start"] for row in incomplete] == [facts["incomplete_month"]]
-    month = f"{facts['incomplete_month']:%Y-%m}"
-    assert f'data-month="{month}"' in page
-    assert facts["as_of"].strftime("%Y-%m") == month
-    assert page.count(f"incomplete month (to {facts['as_of']})") >= 5  # the shaded month of each time chart
+    assert [row["month_start"] for row in incomplete] == [rendered.incomplete_month]
+    assert rendered.incomplete_month is not None and rendered.as_of is not None
+    month = f"{rendered.incomplete_month:%Y-%m}"
+    assert f'data-month="{month}"' in rendered.page
+    assert f"{rendered.as_of:%Y-%m}" == month
+    assert (
+        rendered.page.count(f"incomplete month (to {rendered.as_of})") >= 5
+    )  # the shaded month of each time chart
 
 
 def test_absent_optional_tables_show_no_data_panels(example_published: Path) -> None:
-    page, tiles, _ = render(example_published)
+    rendered = render(example_published)
+    page = rendered.page
     absent = {"points": "point_events", "survey": "survey_responses", "cac": "marketing_spend"}
     for section, table in absent.items():
         start = page.index(f'id="section-{section}"')
         panel = page[start : page.index("</section>", start)]
         assert f'data-missing-table="{table}"' in panel, section
         assert "plotly-graph-div" not in panel, section
-    missing = {tile.kpi: tile.missing_table for tile in tiles}
+    missing = {tile.kpi: tile.missing_table for tile in rendered.tiles}
     assert missing["nps"] == "survey_responses" and missing["redemption_rate_pct"] == "point_events"
     assert missing["crr_pct"] is None
     assert "mean_predicted_clv" not in missing  # too few members for a CLV fit: no tile

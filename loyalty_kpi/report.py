@@ -605,7 +605,7 @@ def _tile_html(tile: Tile) -> str:
     )
 
 
-def _section_html(section: Section, definitions: dict[str, KpiDefinition], index: int) -> str:
+def _section_html(section: Section, definitions: dict[str, KpiDefinition]) -> str:
     labels = [_label(definitions, kpi) for kpi in section.kpis]
     title = " · ".join(label for label, _ in labels)
     terms = "".join(f"<dt>{html.escape(label)}</dt><dd>{html.escape(text)}</dd>" for label, text in labels)
@@ -622,7 +622,7 @@ def _section_html(section: Section, definitions: dict[str, KpiDefinition], index
             config={"displaylogo": False, "responsive": True},
         )
     return (
-        f'<section class="chart" id="section-{section.key}" data-index="{index}">'
+        f'<section class="chart" id="section-{section.key}">'
         f"<h2>{html.escape(title)}</h2>"
         f'<dl class="definitions">{terms}</dl>{body}</section>'
     )
@@ -669,7 +669,7 @@ def render(publish_dir: Path, definitions: dict[str, KpiDefinition] | None = Non
 {note}
 <h2>{headline}</h2>
 <div class="tiles">{"".join(_tile_html(tile) for tile in tiles)}</div>
-{"".join(_section_html(section, definitions, i) for i, section in enumerate(sections))}
+{"".join(_section_html(section, definitions) for section in sections)}
 </body></html>
 """
     return Rendered(page, tiles, complete[-1] if complete else None, incomplete, as_of)

@@ -687,7 +687,7 @@ def write_report(publish_dir: Path, out: Path) -> Report:
 
 def tiles_markdown(tiles: list[Tile]) -> str:
     """The headline tiles as a markdown table (the Dagster asset's preview)."""
-    lines = ["| KPI | value | change vs previous month | |", "|---|---:|---:|---|"]
+    lines = ["| KPI | value | change vs previous month | better / worse |", "|---|---:|---:|---|"]
     for tile in tiles:
         if tile.missing_table:
             lines.append(f"| {tile.label} | no data | raw table {tile.missing_table} absent | |")

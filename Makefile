@@ -18,7 +18,7 @@ DEMO_MONTHS ?= 36
 DEMO_SEED ?= 7
 SCALE ?= 10m
 
-.PHONY: install demo data build manifest job dev summary test lint docs bench clean
+.PHONY: install demo data build manifest job dev summary report test lint docs bench clean chromium
 .PHONY: install-engines postgresql java postgres-up postgres-down load-postgres build-postgres
 .PHONY: spark-up spark-down build-spark-session build-spark-thrift
 
@@ -58,9 +58,12 @@ dev: install $(DAGSTER_HOME)/dagster.yaml  ## Dagster UI on 127.0.0.1:$(DAGSTER_
 summary: install  ## print the KPIs of the last complete months
 	$(BIN)/python -m loyalty_kpi summary
 
+report: install  ## the HTML KPI report from the published marts (LOYALTY_PUBLISH_DIR) into LOYALTY_REPORT_PATH
+	$(BIN)/python -m loyalty_kpi report
+
 demo: data job summary  ## demo data, the main (Dagster) build job, KPI summary
 
-test: install-engines postgresql java  ## lint, then every test (pytest runs dbt end to end, on every engine)
+test: install-engines postgresql java chromium  ## lint, then every test (pytest runs dbt end to end, on every engine)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -80,6 +83,9 @@ postgresql:  ## install Debian's PostgreSQL 15 if it is absent (root)
 
 java:  ## install Java 17 for Spark if there is no java (root)
 	@command -v java >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless; }
+
+chromium:  ## install Debian's Chromium for the report's browser test if it is absent (root)
+	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 postgres-up: install-engines postgresql  ## start a local PostgreSQL cluster in data/pg on 127.0.0.1:LOYALTY_PG_PORT (5433)
 	$(BIN)/python -m loyalty_kpi postgres up

@@ -15,8 +15,9 @@ from rich.table import Table
 from loyalty_kpi.bench import SCALES, record, run_benchmark
 from loyalty_kpi.engine_cli import postgres_app, spark_app
 from loyalty_kpi.generate import generate as generate_raw
-from loyalty_kpi.paths import duckdb_path, publish_dir
+from loyalty_kpi.paths import duckdb_path, publish_dir, report_path
 from loyalty_kpi.publish import publish
+from loyalty_kpi.report import write_report
 from loyalty_kpi.summary import print_summary
 
 app = typer.Typer(help="Loyalty-program KPI warehouse.", no_args_is_help=True)
@@ -109,4 +110,29 @@ def publish_marts(
     publication = publish(warehouse or duckdb_path(), target or publish_dir())
     Console().print(
         f"Published build {publication.build_id}: {publication.duckdb_file} and {publication.parquet_dir}"
+    )
+
+
+@app.command()
+def report(
+    publish_dir_: Annotated[
+        Path | None,
+        typer.Option(
+            "--publish-dir", help="Published marts (default: LOYALTY_PUBLISH_DIR or data/published)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="HTML file (default: LOYALTY_REPORT_PATH or data/report/loyalty_kpi_report.html)."),
+    ] = None,
+) -> None:
+    """Write the self-contained HTML KPI report (plotly, opens offline) from the published marts."""
+    started = time.perf_counter()
+    try:
+        written = write_report(publish_dir_ or publish_dir(), out or report_path())
+    except FileNotFoundError as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    Console().print(
+        f"Report {written.path} ({written.size_bytes / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)"
     )

@@ -21,3 +21,10 @@ def duckdb_path() -> Path:
 def publish_dir() -> Path:
     """Where the published marts for BI readers go: LOYALTY_PUBLISH_DIR, default data/published."""
     return Path(os.environ.get("LOYALTY_PUBLISH_DIR", PROJECT_DIR / "data" / "published"))
+
+
+def report_path() -> Path:
+    """The HTML KPI report: LOYALTY_REPORT_PATH, default data/report/loyalty_kpi_report.html."""
+    return Path(
+        os.environ.get("LOYALTY_REPORT_PATH", PROJECT_DIR / "data" / "report" / "loyalty_kpi_report.html")
+    )

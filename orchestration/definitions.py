@@ -5,6 +5,7 @@ from dagster import Definitions
 from orchestration.assets.dbt import loyalty_dbt_assets
 from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.raw import build_raw_assets
+from orchestration.assets.report import build_report_asset
 from orchestration.checks import build_kpi_checks
 from orchestration.jobs import loyalty_build_job
 from orchestration.resources import build_resources
@@ -21,6 +22,7 @@ def build_definitions(settings: Settings) -> Definitions:
             *build_raw_assets(settings),
             loyalty_dbt_assets,
             build_publish_asset(mart_keys, settings.publish_dir),
+            build_report_asset(settings.publish_dir, settings.report_path),
         ],
         asset_checks=build_kpi_checks(settings),
         jobs=[loyalty_build_job],

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from loyalty_kpi.paths import duckdb_path, publish_dir, raw_dir
+from loyalty_kpi.paths import duckdb_path, publish_dir, raw_dir, report_path
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class Settings:
     raw_dir: Path
     duckdb_path: Path
     publish_dir: Path
+    report_path: Path
     as_of_date: str | None
     dbt_target: str
     schedule_cron: str
@@ -32,6 +33,7 @@ class Settings:
             raw_dir=raw_dir().resolve(),
             duckdb_path=duckdb_path().resolve(),
             publish_dir=publish_dir().resolve(),
+            report_path=report_path().resolve(),
             as_of_date=os.environ.get("LOYALTY_AS_OF_DATE") or None,
             dbt_target=os.environ.get("LOYALTY_DBT_TARGET", "duckdb"),
             schedule_cron=os.environ.get("LOYALTY_SCHEDULE_CRON", "0 6 * * *"),

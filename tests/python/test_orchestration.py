@@ -65,6 +65,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         Settings.from_env(),
         raw_dir=raw,
         duckdb_path=base / "warehouse.duckdb",
+        publish_dir=base / "published",
+        report_path=base / "report" / "loyalty_kpi_report.html",
         as_of_date=END_DATE.isoformat(),
     )
 
@@ -119,6 +121,19 @@ def test_marts_carry_headline_kpis(first_run) -> None:
     assert chart.startswith("![CRR and churn by month](data:image/png;base64,")
     png = base64.b64decode(chart.split("base64,", 1)[1].rstrip(")"))
     assert png.startswith(b"\x89PNG")
+
+
+def test_kpi_report_follows_the_publish_with_path_size_and_tiles(first_run, settings: Settings) -> None:
+    report = next(
+        event
+        for event in first_run.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == "published/kpi_report"
+    )
+    metadata = report.materialization.metadata
+    assert metadata["path"].value == str(settings.report_path)
+    assert metadata["size_bytes"].value == settings.report_path.stat().st_size > 0
+    assert metadata["headline_month"].value == "2025-03"
+    assert "| Customer retention rate |" in metadata["preview"].value
 
 
 def test_malformed_raw_file_stops_the_run_before_any_mart_changes(

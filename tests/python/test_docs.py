@@ -119,11 +119,17 @@ def _get(url: str) -> bytes | None:
         return None
 
 
-def test_make_docs_generates_and_serves_the_site_on_localhost(built: Build, tmp_path: Path) -> None:
-    """`make docs` on a built warehouse: the catalog has the marts' columns, the site answers on 127.0.0.1."""
+def test_make_docs_generates_and_serves_the_site_on_localhost(
+    built: Build, generated_raw: Path, tmp_path: Path
+) -> None:
+    """`make docs` on a built warehouse: the catalog has the marts' columns, the site answers on 127.0.0.1.
+
+    (Generating compiles the project, so the on-run-start hook reads the raw files again.)
+    """
     port = _free_port()
     env = {
         **os.environ,
+        "LOYALTY_RAW_DIR": str(generated_raw),
         "LOYALTY_DUCKDB_PATH": str(built.warehouse),
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),

@@ -195,14 +195,15 @@ def _definitions() -> Mapping[str, Mapping[str, str]]:
 
 
 def test_metric_labels_follow_the_kpi_catalogue() -> None:
-    """A metric named like a kpi_monthly KPI carries the kpi_definitions seed's label; every metric is
-    described, and the headline KPIs are there (CRR derived from the base-flow measures)."""
+    """A metric named like a kpi_monthly KPI carries the kpi_definitions seed's label and definition; every
+    metric is described, and the headline KPIs are there (CRR derived from the base-flow measures)."""
     definitions = _definitions()
     metrics = {metric["name"]: metric for metric in semantic_yaml()["metrics"]}
     for name, metric in metrics.items():
         assert metric.get("label") and metric.get("description"), name
         if name in definitions:
             assert metric["label"] == definitions[name]["label"], name
+            assert metric["description"].startswith(definitions[name]["definition"].rstrip(".")), name
     for kpi in ("crr_pct", "churn_rate_pct", "active_members", "aov", "nps", "active_rate_pct", "cac"):
         assert kpi in metrics and kpi in definitions, kpi
     crr = metrics["crr_pct"]

@@ -12,13 +12,18 @@ export LOYALTY_DUCKDB_PATH ?= data/warehouse.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 DAGSTER_PORT ?= 3000
+DBT_DOCS_PORT ?= 8080
+# make metrics: what `mf query` asks for (README "Semantic layer")
+METRICS ?= active_members,crr_pct,churn_rate_pct,aov,nps
+METRICS_GROUP_BY ?= metric_time__month
+MF_QUERY_ARGS ?=
 
 DEMO_MEMBERS ?= 20000
 DEMO_MONTHS ?= 36
 DEMO_SEED ?= 7
 SCALE ?= 10m
 
-.PHONY: install demo data build manifest job dev summary report test lint docs bench clean chromium
+.PHONY: install demo data build manifest job dev summary report test lint docs docs-generate metrics metrics-validate bench clean chromium
 .PHONY: install-engines postgresql java postgres-up postgres-down load-postgres build-postgres
 .PHONY: spark-up spark-down build-spark-session build-spark-thrift
 
@@ -67,8 +72,23 @@ test: install-engines postgresql java chromium  ## lint, then every test (pytest
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-docs: install  ## dbt docs site into target/
+docs-generate: install  ## dbt docs site into target/ (needs a built warehouse for the catalog)
 	$(BIN)/dbt docs generate
+
+docs: docs-generate  ## generate the dbt docs site, then serve it on http://127.0.0.1:$(DBT_DOCS_PORT) (Ctrl-C stops it)
+	exec $(BIN)/dbt docs serve --host 127.0.0.1 --port $(DBT_DOCS_PORT) --no-browser
+
+# The semantic layer reads the published marts read only (profile target `published`): mf's semantic
+# manifest must be parsed for that target, in target/ (where mf looks for it).
+SEMANTIC_TARGET ?= published
+
+metrics-validate: install  ## MetricFlow's checks of the semantic models and metrics, against the published marts
+	LOYALTY_DBT_TARGET=$(SEMANTIC_TARGET) $(BIN)/dbt parse --quiet
+	LOYALTY_DBT_TARGET=$(SEMANTIC_TARGET) $(BIN)/mf validate-configs
+
+metrics: install  ## METRICS by METRICS_GROUP_BY from the published marts, through MetricFlow
+	LOYALTY_DBT_TARGET=$(SEMANTIC_TARGET) $(BIN)/dbt parse --quiet
+	LOYALTY_DBT_TARGET=$(SEMANTIC_TARGET) $(BIN)/mf query --metrics $(METRICS) --group-by $(METRICS_GROUP_BY) --order $(METRICS_GROUP_BY) $(MF_QUERY_ARGS)
 
 BENCH_TARGET ?= duckdb
 bench: $(if $(filter duckdb,$(BENCH_TARGET)),install,install-engines)  ## benchmark: SCALE=10m generates 10 M transactions, times dbt build on BENCH_TARGET, records peak memory

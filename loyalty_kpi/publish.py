@@ -6,6 +6,10 @@ Layout of the publish directory (LOYALTY_PUBLISH_DIR):
 
     loyalty_marts.duckdb        every mart as a table in schema `marts`, plus marts.publish_metadata
     parquet -> parquet.<build>  a symlink to the latest build's Parquet directory, one file per mart
+
+The DuckDB file is written in an older storage format (`storage_version()`, default v1.0.0) so that the BI
+tools' own DuckDB, often older than ours (Metabase's driver, duckdb-engine, the CLI), can open it: left to
+itself DuckDB 2 writes a format no 1.x release reads.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ PARQUET_LINK = "parquet"
 MARTS_SCHEMA = "marts"
 METADATA_TABLE = "publish_metadata"
 KEEP_PARQUET_BUILDS = 2
+# The oldest DuckDB storage format that holds the marts' types: readable by every DuckDB since 1.0.
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+STORAGE_VERSION_ENV = "LOYALTY_PUBLISH_STORAGE_VERSION"
 
 
 @dataclass(frozen=True)
@@ -37,16 +44,24 @@ class Publication:
     row_counts: dict[str, int]
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+def _quote(value: Path | str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def publish(warehouse: Path, target_dir: Path) -> Publication:
+def storage_version() -> str:
+    """The DuckDB storage version of the published file: LOYALTY_PUBLISH_STORAGE_VERSION, else v1.0.0."""
+    return os.environ.get(STORAGE_VERSION_ENV) or DEFAULT_STORAGE_VERSION
+
+
+def publish(warehouse: Path, target_dir: Path, *, duckdb_storage_version: str | None = None) -> Publication:
     """Copy every mart of `warehouse` into target_dir and swap the copy in atomically.
+
+    The DuckDB file is written with `duckdb_storage_version` (default: `storage_version()`), e.g. 'v1.0.0',
+    the oldest DuckDB release that must read it.
 
     The DuckDB file is written beside its final name and renamed over it (a reader that has the old file
     open keeps reading the old, complete snapshot); the Parquet files go to a new directory and the
@@ -61,7 +76,8 @@ def publish(warehouse: Path, target_dir: Path) -> Publication:
     row_counts: dict[str, int] = {}
     with duckdb.connect() as con:
         con.execute(f"attach {_quote(warehouse)} as source (read_only)")
-        con.execute(f"attach {_quote(staging_file)} as published")
+        version = duckdb_storage_version or storage_version()
+        con.execute(f"attach {_quote(staging_file)} as published (storage_version {_quote(version)})")
         tables = [
             row[0]
             for row in con.execute(

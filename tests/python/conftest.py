@@ -42,3 +42,11 @@ def generated_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("raw")
     generate(out, members=600, months=30, seed=11, end_date=date(2025, 6, 18))
     return out
+
+
+@pytest.fixture(scope="session")
+def built(dbt_build: BuildFn, generated_raw: Path) -> Build:
+    """`dbt build` with the default vars on `generated_raw`, once per session (tests that only read it)."""
+    build = dbt_build(generated_raw)
+    assert build.returncode == 0, build.output
+    return build

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,13 @@ import yaml
 from loyalty_kpi.dbt import dbt_executable
 from loyalty_kpi.generate import generate
 from loyalty_kpi.paths import PROJECT_DIR
-from loyalty_kpi.publish import METADATA_TABLE, PUBLISHED_FILE, publish
+from loyalty_kpi.publish import (
+    DEFAULT_STORAGE_VERSION,
+    METADATA_TABLE,
+    PUBLISHED_FILE,
+    STORAGE_VERSION_ENV,
+    publish,
+)
 from tests.python.support import Build, BuildFn
 
 PII_NAMES = {
@@ -53,13 +60,6 @@ def contract_columns() -> dict[str, set[str]]:
         for model in yaml.safe_load(path.read_text()).get("models", []):
             columns[model["name"]] = {column["name"] for column in model.get("columns", [])}
     return columns
-
-
-@pytest.fixture(scope="module")
-def built(dbt_build: BuildFn, generated_raw: Path) -> Build:
-    build = dbt_build(generated_raw)
-    assert build.returncode == 0, build.output
-    return build
 
 
 def test_published_file_and_parquet_hold_every_mart(built: Build, tmp_path: Path) -> None:
@@ -184,3 +184,54 @@ def test_readers_see_only_complete_publications_during_build_and_publish(
         reader.join()
     assert not errors, errors[:5]
     assert len(set(reads)) >= 2, "the reader never saw a new publication"
+
+
+def _storage_header(database: Path) -> bytes:
+    """The main header of a DuckDB file: magic bytes and the storage version number older readers check."""
+    return database.read_bytes()[8:20]
+
+
+def _reference_file(path: Path, storage_version: str) -> Path:
+    with duckdb.connect() as con:
+        con.execute(f"attach '{path}' as reference (storage_version '{storage_version}')")
+        con.execute("create table reference.t as select 1 as a")
+    return path
+
+
+@pytest.fixture
+def tiny_warehouse(tmp_path: Path) -> Path:
+    """A warehouse with one mart holding the marts' column types (no dbt build needed)."""
+    warehouse = tmp_path / "tiny.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            """
+            create table marts.kpi_monthly as
+            select date '2025-01-01' as month_start, cast(12.5 as decimal(38, 2)) as revenue,
+                   cast(1.25 as double) as rate, cast(3 as bigint) as members, 'gold' as tier,
+                   true as is_complete_month, timestamp '2025-01-01 10:00:00' as enrolled_at
+            """
+        )
+    return warehouse
+
+
+def test_published_file_is_written_for_older_duckdb_readers(
+    tiny_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The published file has DuckDB 1.0's storage format, not our DuckDB 2's default (1.x cannot read it)."""
+    monkeypatch.delenv(STORAGE_VERSION_ENV, raising=False)
+    publish(tiny_warehouse, tmp_path / "default")
+    published = tmp_path / "default" / PUBLISHED_FILE
+    v1 = _reference_file(tmp_path / "v1.duckdb", DEFAULT_STORAGE_VERSION)
+    assert DEFAULT_STORAGE_VERSION == "v1.0.0"
+    assert _storage_header(published) == _storage_header(v1)
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select revenue, rate, tier from marts.kpi_monthly").fetchall() == [
+            (Decimal("12.50"), 1.25, "gold")
+        ]
+
+    monkeypatch.setenv(STORAGE_VERSION_ENV, "v1.2.0")
+    publish(tiny_warehouse, tmp_path / "v1.2")
+    v12 = _reference_file(tmp_path / "v12.duckdb", "v1.2.0")
+    assert _storage_header(tmp_path / "v1.2" / PUBLISHED_FILE) == _storage_header(v12)
+    assert _storage_header(v12) != _storage_header(v1)

@@ -57,6 +57,11 @@
     {% endif %}
     {% set described = run_query("describe select * from " ~ reader) %}
     {% set present = described.columns[0].values() | map('lower') | list %}
+    {% set extra = present | reject('in', source.columns.keys() | list) | list %}
+    {% if extra %}
+        {% do exceptions.warn("Raw file '" ~ path ~ "' has columns that are not in the raw contract, ignored: "
+            ~ extra | join(', ') ~ ".") %}
+    {% endif %}
     {% set columns = [] %}
     {% for column in source.columns.values() %}
         {% if column.name in present %}

@@ -3,7 +3,8 @@
     Survey responses up to A with what the survey KPIs need per response (kpi-spec §2): the NPS group
     of the recommend score (promoter 9–10, passive 7–8, detractor 0–6) and the customer loyalty index
     (recommend / 10 + (repurchase − 1) / 5 + (upsell − 1) / 5) / 3 × 100 when all three scores are
-    there. A score outside its scale counts as missing (DECISIONS.md "Survey scores").
+    there. Scores are on their scales: staging quarantines a response with one off its scale
+    (DECISIONS.md "Survey scores and NPS").
 -#}
 with responses as (
     select * from {{ ref('stg_loyalty__survey_responses') }}
@@ -13,17 +14,15 @@ period as (
     select as_of_date from {{ ref('int_reporting_period') }}
 ),
 
-valid_scores as (
+responses_up_to_as_of as (
     select
         responses.response_id,
         responses.member_id,
         responses.responded_on,
         {{ month_start('responses.responded_on') }} as month_start,
-        case when responses.recommend_score between 0 and 10 then responses.recommend_score end
-            as recommend_score,
-        case when responses.repurchase_score between 1 and 6 then responses.repurchase_score end
-            as repurchase_score,
-        case when responses.upsell_score between 1 and 6 then responses.upsell_score end as upsell_score,
+        responses.recommend_score,
+        responses.repurchase_score,
+        responses.upsell_score,
         responses.comment
     from responses
     cross join period
@@ -50,7 +49,7 @@ scored as (
             + cast(upsell_score - 1 as {{ type_double() }}) / 5
         ) / 3 * 100 as loyalty_index,
         comment
-    from valid_scores
+    from responses_up_to_as_of
 )
 
 select * from scored

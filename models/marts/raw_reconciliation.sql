@@ -3,7 +3,7 @@
     identical duplicates. A data test fails the build when a row is unaccounted for.
 -#}
 {%- set tables = ['members', 'transactions', 'tier_changes', 'point_events', 'engagement_events',
-                  'survey_responses', 'marketing_spend', 'program_visits', 'order_lines'] %}
+                  'survey_responses', 'marketing_spend', 'program_visits', 'order_lines', 'erasure_requests'] %}
 
 with raw_counts as (
     {% for table in tables -%}

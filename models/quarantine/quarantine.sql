@@ -2,16 +2,29 @@
     Every raw row that did not become a staged row: quarantined rows (with a machine-readable reason and
     a message) and collapsed identical duplicates, with their original values (PII redacted).
 -#}
+{%- set keyed_tables = [
+    ('members', 'member_id'),
+    ('transactions', 'transaction_id'),
+    ('tier_changes', 'tier_change_id'),
+    ('survey_responses', 'response_id'),
+    ('order_lines', 'order_line_id'),
+    ('marketing_spend', dbt.concat(["cast(spend_date as " ~ dbt.type_string() ~ ")", "'|'", 'channel'])),
+    ('program_visits', dbt.concat(["cast(visit_date as " ~ dbt.type_string() ~ ")", "'|'", 'channel'])),
+    ('erasure_requests', 'erased_member_key'),
+] %}
+
 with base_rows as (
-    select 'members' as raw_table, member_id as record_key, row_status, quarantine_reason, original_values
-    from {{ ref('base_loyalty__members') }}
+    {% for table, key in keyed_tables -%}
+    select
+        '{{ table }}' as raw_table,
+        {{ key }} as record_key,
+        row_status,
+        quarantine_reason,
+        original_values
+    from {{ ref('base_loyalty__' ~ table) }}
     where row_status <> 'valid'
-
-    union all
-
-    select 'transactions' as raw_table, transaction_id as record_key, row_status, quarantine_reason, original_values
-    from {{ ref('base_loyalty__transactions') }}
-    where row_status <> 'valid'
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 reasons as (

@@ -38,6 +38,69 @@ BAD_MEMBERS = [
     (("B22", "yesterday", "web", "bronze", "", "", ""), "unparseable_timestamp"),
 ]
 
+# The optional tables, absent from the worked example, delivered with bad rows only: every row is
+# quarantined, so the KPIs are those of the absent tables. (Duplicates and versions are the same macro as
+# for members and transactions, tested there.)
+BAD_OPTIONAL_ROWS: dict[str, tuple[tuple[str, ...], list[tuple[tuple[str, ...], str]]]] = {
+    "survey_responses": (
+        (
+            "response_id",
+            "member_id",
+            "responded_at",
+            "recommend_score",
+            "repurchase_score",
+            "upsell_score",
+            "comment",
+        ),
+        [
+            (("S1", "M01", "2024-02-01 10:00:00", "11", "", "", ""), "score_out_of_range"),
+            (("S2", "M01", "2024-02-01 10:00:00", "9", "0", "", "great"), "score_out_of_range"),
+            (("S3", "M01", "2024-02-01 10:00:00", "9", "", "7", ""), "score_out_of_range"),
+            (("S4", "M01", "2024-02-01 10:00:00", "nine", "", "", ""), "invalid_score"),
+            (("S5", "M01", "2024-02-01 10:00:00", "", "3", "", ""), "missing_score"),
+            (("S6", "M99", "2024-02-01 10:00:00", "9", "", "", ""), "unknown_member"),
+            (("", "M01", "2024-02-01 10:00:00", "9", "", "", ""), "missing_key"),
+            (("S7", "M01", "2099-02-01 10:00:00", "9", "", "", ""), "future_timestamp"),
+        ],
+    ),
+    "tier_changes": (
+        ("tier_change_id", "member_id", "changed_at", "from_tier", "to_tier", "reason"),
+        [
+            (("C1", "M01", "2024-02-01 10:00:00", "bronze", "diamond", ""), "unknown_tier"),
+            (("C2", "M99", "2024-02-01 10:00:00", "bronze", "silver", ""), "unknown_member"),
+            (("C3", "M01", "not a date", "bronze", "silver", ""), "unparseable_timestamp"),
+            (("C4", "", "2024-02-01 10:00:00", "bronze", "silver", ""), "missing_member_id"),
+        ],
+    ),
+    "order_lines": (
+        ("order_line_id", "transaction_id", "product_id", "category", "quantity", "line_amount"),
+        [
+            (("L1", "T999", "P1", "shoes", "1", "10.00"), "unknown_transaction"),
+            (("L2", "B005", "P1", "shoes", "1", "10.00"), "unknown_transaction"),  # a quarantined purchase
+            (("L3", "T001", "P1", "shoes", "0", "10.00"), "invalid_count"),
+            (("L4", "T001", "P1", "shoes", "1", "-1"), "negative_amount"),
+            (("L5", "T001", "P1", "shoes", "1", "abc"), "invalid_amount"),
+            (("", "T001", "P1", "shoes", "1", "5"), "missing_key"),
+        ],
+    ),
+    "marketing_spend": (  # with a column that is not in the contract (schema drift: ignored, reported)
+        ("spend_date", "channel", "amount", "campaign"),
+        [
+            (("2024-02-30", "web", "100", "spring"), "unparseable_timestamp"),
+            (("2024-02-01", "web", "-100", "spring"), "negative_amount"),
+            (("", "web", "100", "spring"), "missing_timestamp"),
+        ],
+    ),
+    "program_visits": (
+        ("visit_date", "channel", "visitors"),
+        [
+            (("2024-02-01", "web", "-3"), "invalid_count"),
+            (("2024-02-01", "store", "3.5"), "invalid_count"),
+            (("2099-02-01", "web", "3"), "future_timestamp"),
+        ],
+    ),
+}
+
 
 def _append(path: Path, rows: list[tuple[str, ...]]) -> None:
     with path.open("a", newline="") as out:
@@ -60,6 +123,8 @@ def dirty_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     _append(raw / "transactions.csv", bad_transactions)
     _append(raw / "members.csv", [row for row, _ in BAD_MEMBERS])
+    for table, (header, rows) in BAD_OPTIONAL_ROWS.items():
+        _append(raw / f"{table}.csv", [header, *(row for row, _ in rows)])
     return raw
 
 
@@ -76,6 +141,7 @@ def test_every_bad_row_is_quarantined_with_its_reason(dirty_build: Build) -> Non
     expected = sorted(
         [("transactions", reason) for _, reason in BAD_TRANSACTIONS]
         + [("members", reason) for _, reason in BAD_MEMBERS]
+        + [(table, reason) for table, (_, rows) in BAD_OPTIONAL_ROWS.items() for _, reason in rows]
     )
     assert found == expected
     assert quarantine["message"].notna().all()
@@ -95,6 +161,13 @@ def test_nothing_is_lost(dirty_build: Build) -> None:
     transactions = reconciliation.loc["transactions"]
     assert (transactions.raw_rows, transactions.valid_rows) == (37, 25)
     assert (transactions.quarantined_rows, transactions.duplicate_rows) == (11, 1)
+    for table, (_, rows) in BAD_OPTIONAL_ROWS.items():
+        optional = reconciliation.loc[table]
+        assert (optional.raw_rows, optional.valid_rows, optional.quarantined_rows) == (
+            len(rows),
+            0,
+            len(rows),
+        )
 
 
 @pytest.mark.parametrize(
@@ -116,3 +189,9 @@ def test_quarantine_above_the_threshold_fails_the_build(dbt_build: BuildFn, dirt
     build = dbt_build(dirty_raw)  # default quarantine_error_pct: 5
     assert build.returncode != 0
     assert "raw_reconciliation_quarantine_rate_below_threshold" in build.output
+
+
+def test_an_extra_column_is_ignored_and_reported(dirty_build: Build) -> None:
+    assert "marketing_spend.csv' has columns that are not in the raw contract, ignored: campaign" in " ".join(
+        dirty_build.output.split()
+    )

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('loyalty', 'engagement_events') }}
+    select * from {{ erased_source('engagement_events') }} as raw_rows
 ),
 
 renamed as (

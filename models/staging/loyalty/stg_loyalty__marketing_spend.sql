@@ -1,13 +1,15 @@
-with source as (
-    select * from {{ source('loyalty', 'marketing_spend') }}
+{#- Marketing spend by day and channel: the valid raw rows (base_loyalty__marketing_spend). -#}
+with valid_spend as (
+    select * from {{ ref('base_loyalty__marketing_spend') }}
+    where row_status = 'valid'
 ),
 
 renamed as (
     select
-        cast(spend_date as date) as spend_date,
-        coalesce(lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')), 'unknown') as channel,
-        cast(amount as decimal(18, 2)) as amount
-    from source
+        spend_date,
+        channel,
+        amount
+    from valid_spend
 )
 
 select * from renamed

@@ -1,19 +1,21 @@
-with source as (
-    select * from {{ source('loyalty', 'order_lines') }}
+{#- Order lines: the valid raw rows (base_loyalty__order_lines); category 'unknown' when empty, quantity 1 when null. -#}
+with valid_order_lines as (
+    select * from {{ ref('base_loyalty__order_lines') }}
+    where row_status = 'valid'
 ),
 
 renamed as (
     select
         -- ids
-        nullif(trim(cast(order_line_id as {{ dbt.type_string() }})), '') as order_line_id,
-        nullif(trim(cast(transaction_id as {{ dbt.type_string() }})), '') as transaction_id,
-        nullif(trim(cast(product_id as {{ dbt.type_string() }})), '') as product_id,
+        order_line_id,
+        transaction_id,
+        product_id,
         -- attributes
-        coalesce(lower(nullif(trim(cast(category as {{ dbt.type_string() }})), '')), 'unknown') as category,
+        category,
         -- facts
-        coalesce(cast(quantity as {{ dbt.type_bigint() }}), 1) as quantity,
-        cast(line_amount as decimal(18, 2)) as line_amount
-    from source
+        quantity,
+        line_amount
+    from valid_order_lines
 )
 
 select * from renamed

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('loyalty', 'point_events') }}
+    select * from {{ erased_source('point_events') }} as raw_rows
 ),
 
 renamed as (

@@ -1,13 +1,15 @@
-with source as (
-    select * from {{ source('loyalty', 'program_visits') }}
+{#- Program page visitors by day and channel: the valid raw rows (base_loyalty__program_visits). -#}
+with valid_visits as (
+    select * from {{ ref('base_loyalty__program_visits') }}
+    where row_status = 'valid'
 ),
 
 renamed as (
     select
-        cast(visit_date as date) as visit_date,
-        coalesce(lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')), 'unknown') as channel,
-        cast(visitors as {{ dbt.type_bigint() }}) as visitors
-    from source
+        visit_date,
+        channel,
+        visitors
+    from valid_visits
 )
 
 select * from renamed

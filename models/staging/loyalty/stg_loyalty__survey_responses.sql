@@ -1,24 +1,23 @@
-with source as (
-    select * from {{ source('loyalty', 'survey_responses') }}
+{#- Survey responses: the valid raw rows (base_loyalty__survey_responses), typed and cleaned, times in UTC. -#}
+with valid_responses as (
+    select * from {{ ref('base_loyalty__survey_responses') }}
+    where row_status = 'valid'
 ),
 
 renamed as (
     select
-        nullif(trim(cast(response_id as {{ dbt.type_string() }})), '') as response_id,
-        nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
-        cast(recommend_score as integer) as recommend_score,
-        cast(repurchase_score as integer) as repurchase_score,
-        cast(upsell_score as integer) as upsell_score,
-        nullif(trim(cast(comment as {{ dbt.type_string() }})), '') as comment,
-        {{ to_utc_timestamp('responded_at') }} as responded_at
-    from source
-),
-
-with_days as (
-    select
-        *,
+        -- ids
+        response_id,
+        member_id,
+        -- scores
+        recommend_score,
+        repurchase_score,
+        upsell_score,
+        comment,
+        -- time (UTC)
+        responded_at,
         cast(responded_at as date) as responded_on
-    from renamed
+    from valid_responses
 )
 
-select * from with_days
+select * from renamed

@@ -1,23 +1,22 @@
-with source as (
-    select * from {{ source('loyalty', 'tier_changes') }}
+{#- Tier changes: the valid raw rows (base_loyalty__tier_changes); the new tier is effective from changed_on. -#}
+with valid_tier_changes as (
+    select * from {{ ref('base_loyalty__tier_changes') }}
+    where row_status = 'valid'
 ),
 
 renamed as (
     select
-        nullif(trim(cast(tier_change_id as {{ dbt.type_string() }})), '') as tier_change_id,
-        nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
-        lower(trim(cast(from_tier as {{ dbt.type_string() }}))) as from_tier,
-        lower(trim(cast(to_tier as {{ dbt.type_string() }}))) as to_tier,
-        lower(nullif(trim(cast(reason as {{ dbt.type_string() }})), '')) as reason,
-        {{ to_utc_timestamp('changed_at') }} as changed_at
-    from source
-),
-
-with_days as (
-    select
-        *,
+        -- ids
+        tier_change_id,
+        member_id,
+        -- attributes
+        from_tier,
+        to_tier,
+        reason,
+        -- time (UTC)
+        changed_at,
         cast(changed_at as date) as changed_on
-    from renamed
+    from valid_tier_changes
 )
 
-select * from with_days
+select * from renamed

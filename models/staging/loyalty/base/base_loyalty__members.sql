@@ -6,7 +6,7 @@
 {%- set raw_columns = ['member_id', 'enrolled_at', 'enrollment_channel', 'tier', 'referred_by_member_id', 'email', 'cancelled_at'] %}
 
 with source as (
-    select * from {{ source('loyalty', 'members') }}
+    select * from {{ erased_source('members') }} as raw_rows
 ),
 
 tiers as (
@@ -34,11 +34,8 @@ checked as (
         parsed.*,
         case
             when parsed.member_id is null then 'missing_member_id'
-            when not parsed.has_enrolled_at then 'missing_timestamp'
-            when parsed.enrolled_at is null then 'unparseable_timestamp'
+            {{ timestamp_problems('parsed.enrolled_at', 'parsed.has_enrolled_at') }}
             when parsed.has_cancelled_at and parsed.cancelled_at is null then 'unparseable_timestamp'
-            when cast(parsed.enrolled_at as date) > {{ quarantine_future_cutoff() }} then 'future_timestamp'
-            when cast(parsed.enrolled_at as date) < {{ quarantine_program_start() }} then 'timestamp_before_program_start'
             when parsed.cancelled_at < parsed.enrolled_at then 'cancelled_before_enrolled'
             when tiers.tier is null then 'unknown_tier'
         end as row_problem
@@ -48,16 +45,9 @@ checked as (
 ),
 
 verdicts as (
-    -- copies and versions are counted among the rows without a problem of their own
     select
         *,
-        row_number() over (
-            partition by member_id, row_hash, row_problem is null order by row_hash
-        ) as copy_number,
-        dense_rank() over (
-            partition by member_id, row_problem is null
-            order by coalesce(cancelled_at, enrolled_at) desc, row_hash desc
-        ) as version_rank
+        {{ row_verdict_ranks(['member_id'], 'coalesce(cancelled_at, enrolled_at) desc') }}
     from checked
 ),
 
@@ -71,13 +61,7 @@ final as (
         cancelled_at,
         row_hash,
         original_values,
-        case
-            when row_problem is not null then 'quarantined'
-            when version_rank > 1 then 'quarantined'
-            when copy_number > 1 then 'duplicate'
-            else 'valid'
-        end as row_status,
-        coalesce(row_problem, case when version_rank > 1 then 'conflicting_duplicate' end) as quarantine_reason
+        {{ row_verdict() }}
     from verdicts
 )
 

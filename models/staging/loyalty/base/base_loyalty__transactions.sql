@@ -6,7 +6,7 @@
 {%- set raw_columns = ['transaction_id', 'member_id', 'transacted_at', 'amount', 'transaction_type', 'channel'] %}
 
 with source as (
-    select * from {{ source('loyalty', 'transactions') }}
+    select * from {{ erased_source('transactions') }} as raw_rows
 ),
 
 members as (
@@ -33,10 +33,7 @@ checked as (
         parsed.*,
         case
             when parsed.transaction_id is null then 'missing_transaction_id'
-            when not parsed.has_transacted_at then 'missing_timestamp'
-            when parsed.transacted_at is null then 'unparseable_timestamp'
-            when cast(parsed.transacted_at as date) > {{ quarantine_future_cutoff() }} then 'future_timestamp'
-            when cast(parsed.transacted_at as date) < {{ quarantine_program_start() }} then 'timestamp_before_program_start'
+            {{ timestamp_problems('parsed.transacted_at', 'parsed.has_transacted_at') }}
             when not parsed.has_amount then 'missing_amount'
             when parsed.amount is null then 'invalid_amount'
             when parsed.amount < 0 then 'negative_amount'
@@ -50,16 +47,9 @@ checked as (
 ),
 
 verdicts as (
-    -- copies and versions are counted among the rows without a problem of their own
     select
         *,
-        row_number() over (
-            partition by transaction_id, row_hash, row_problem is null order by row_hash
-        ) as copy_number,
-        dense_rank() over (
-            partition by transaction_id, row_problem is null
-            order by transacted_at desc, row_hash desc
-        ) as version_rank
+        {{ row_verdict_ranks(['transaction_id'], 'transacted_at desc') }}
     from checked
 ),
 
@@ -73,13 +63,7 @@ final as (
         transacted_at,
         row_hash,
         original_values,
-        case
-            when row_problem is not null then 'quarantined'
-            when version_rank > 1 then 'quarantined'
-            when copy_number > 1 then 'duplicate'
-            else 'valid'
-        end as row_status,
-        coalesce(row_problem, case when version_rank > 1 then 'conflicting_duplicate' end) as quarantine_reason
+        {{ row_verdict() }}
     from verdicts
 )
 

@@ -149,7 +149,14 @@ def build(
     done = EngineBuild(engine, result.returncode, result.stdout + result.stderr, _results(work_dir))
     if result.returncode == 0 and args == ("build",):
         manifest = _manifest(work_dir)
-        tests = [n for n, node in manifest["nodes"].items() if node["resource_type"] == "test"]
-        done.tests = {*tests, *manifest["unit_tests"]}
+        nodes = manifest["nodes"]
+        # a test of a model disabled on the target (the DuckDB-only Python models) stays in the manifest
+        # but is not run
+        done.tests = {
+            name
+            for name, node in [*nodes.items(), *manifest["unit_tests"].items()]
+            if node["resource_type"] in ("test", "unit_test")
+            and all(parent in nodes for parent in node["depends_on"]["nodes"])
+        }
         done.marts = read_marts(engine, engines, duckdb_file, mart_models(work_dir))
     return done

@@ -24,13 +24,6 @@ MAX_BYTES = 8 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def built(dbt_build: BuildFn, generated_raw: Path) -> Build:
-    build = dbt_build(generated_raw)
-    assert build.returncode == 0, build.output
-    return build
-
-
-@pytest.fixture(scope="module")
 def published(built: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("published")
     publish(built.warehouse, target)

@@ -47,9 +47,11 @@ class EngineBuild:
     marts: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def failures(self) -> list[str]:
-        """The nodes that did not pass."""
+        """The nodes that did not pass (exposures are reported as no-op: nothing to run)."""
         return [
-            f"{node}: {status}" for node, status in self.results.items() if status not in ("success", "pass")
+            f"{node}: {status}"
+            for node, status in self.results.items()
+            if status not in ("success", "pass") and not (node.startswith("exposure.") and status == "no-op")
         ]
 
 

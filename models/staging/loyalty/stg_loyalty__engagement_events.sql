@@ -1,3 +1,12 @@
+{#-
+    Raw engagement events as delivered (no verdicts: DECISIONS.md "Quarantine"), typed, times in UTC.
+    Incremental (DECISIONS.md "Incremental models"): an increment re-reads the raw rows dated from the last
+    loaded day minus var incremental_lookback_days on and replaces those days (delete+insert on
+    occurred_on). A row dated before that window arriving later is not picked up: raw_reconciliation then
+    counts it unaccounted and fails the build (run with --full-refresh).
+-#}
+{%- set lookback_days = var('incremental_lookback_days') | int %}
+
 with source as (
     select * from {{ source('loyalty', 'engagement_events') }}
 ),
@@ -17,6 +26,26 @@ with_days as (
         *,
         cast(occurred_at as date) as occurred_on
     from renamed
-)
+),
 
-select * from with_days
+{% if is_incremental() %}
+last_loaded as (
+    select max(occurred_on) as last_loaded_date
+    from {{ this }}
+    where occurred_on <= current_date
+),
+
+rows_to_load as (
+    select with_days.*
+    from with_days
+    cross join last_loaded
+    where last_loaded.last_loaded_date is null
+        or with_days.occurred_on >= {{ add_days('last_loaded.last_loaded_date', -lookback_days) }}
+)
+{% else %}
+rows_to_load as (
+    select * from with_days
+)
+{% endif %}
+
+select * from rows_to_load

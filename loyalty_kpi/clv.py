@@ -348,8 +348,13 @@ def fits_to_frame(fits: list[ModelFit]) -> pd.DataFrame:
 
 
 def fit_table(summary: pd.DataFrame, settings: ClvSettings) -> pd.DataFrame:
-    """Every calibration of the summary fitted: the as-of one always, the holdout when h > 0."""
+    """Every calibration of the summary fitted: the as-of one always, the holdout when h > 0.
+
+    The members are put in one order first: the likelihood's sums, and so the optimizer's last digits,
+    must not depend on the order a database returns the rows in (an incremental build and a full refresh
+    store the same summary in different orders)."""
     calibrations = [AS_OF] + ([HOLDOUT] if settings.holdout_weeks > 0 else [])
+    summary = summary.sort_values(["calibration", "member_id"], kind="stable", ignore_index=True)
     fits = [fit for calibration in calibrations for fit in fit_calibration(summary, calibration, settings)]
     return fits_to_frame(fits)
 

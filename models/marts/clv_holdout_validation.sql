@@ -45,7 +45,8 @@ bucket_means as (
         frequency_bucket,
         count(*) as members,
         avg(cast(holdout_purchase_days as {{ type_double() }})) as actual_mean_purchases,
-        avg(expected_purchases) as predicted_mean_purchases
+        -- summed as exact decimals: the mean must not depend on the order the rows come in
+        cast(avg(cast(expected_purchases as decimal(38, 18))) as {{ type_double() }}) as predicted_mean_purchases
     from holdout_members
     group by frequency_bucket
 
@@ -55,7 +56,8 @@ bucket_means as (
         'all' as frequency_bucket,
         count(*) as members,
         avg(cast(holdout_purchase_days as {{ type_double() }})) as actual_mean_purchases,
-        avg(expected_purchases) as predicted_mean_purchases
+        -- summed as exact decimals: the mean must not depend on the order the rows come in
+        cast(avg(cast(expected_purchases as decimal(38, 18))) as {{ type_double() }}) as predicted_mean_purchases
     from holdout_members
 ),
 

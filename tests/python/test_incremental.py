@@ -11,15 +11,21 @@ verdict of the base model.
 from __future__ import annotations
 
 import shutil
+import tempfile
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
 
 from loyalty_kpi import deliveries
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
+from loyalty_kpi.load_postgres import load_raw
+from loyalty_kpi.postgres import PgSettings, start_cluster, stop_cluster
+from tests.python.engines import free_port
 from tests.python.test_publish import mart_hashes
 
 END = date(2025, 6, 18)
@@ -99,9 +105,7 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         "'purchase', 'web'",
     )
     _build(raw, warehouse, root / "run3")
-    orphan = _query(
-        warehouse, "select reason from quarantine.quarantine where record_key = 'T_LATE_0001'"
-    )
+    orphan = _query(warehouse, "select reason from quarantine.quarantine where record_key = 'T_LATE_0001'")
     assert orphan == [("unknown_member",)]
     # D: the day and the orphan's member
     deliveries.deliver_day(full, raw, END)
@@ -163,3 +167,80 @@ def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, P
     # outside the window only the old version of the changed re-delivery, whose key is in the window
     assert {day for day in rewritten if day < window_start} == {END - timedelta(days=31)}
     assert sum(1 for is_new, _ in rows if is_new) < len(rows) / 10
+
+
+# ---------------------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PgSettings]:
+    """A PostgreSQL cluster of this module's own (the engine tests' schemas stay untouched)."""
+    cluster_dir = Path(tempfile.mkdtemp(prefix="loyalty-pg-incremental-"))
+    settings = PgSettings(
+        host="127.0.0.1",
+        port=free_port(),
+        database="loyalty",
+        user="loyalty",
+        password="",
+        bi_role="loyalty_bi",
+    )
+    start_cluster(cluster_dir, settings)
+    try:
+        yield settings
+    finally:
+        stop_cluster(cluster_dir)
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+
+
+def _postgres_contents(settings: PgSettings) -> dict[str, list[str]]:
+    """Every mart's rows and every verdict, in a canonical order."""
+    with psycopg.connect(settings.conninfo()) as con:
+        marts = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+        contents = {
+            name: sorted(map(repr, con.execute(f'select * from marts."{name}"').fetchall()))
+            for (name,) in marts
+        }
+        verdicts = con.execute(
+            "select verdict_key, row_hash, row_status, quarantine_reason "
+            "from staging.base_loyalty__transactions"
+        ).fetchall()
+    contents["base_loyalty__transactions"] = sorted(map(repr, verdicts))
+    return contents
+
+
+def test_postgres_increment_equals_a_full_refresh(postgres: PgSettings, tmp_path: Path) -> None:
+    """delete+insert on PostgreSQL: a build, two more days with a day delivered twice and a changed
+    re-delivery, an incremental build; every mart and verdict equal a --full-refresh's."""
+    full = tmp_path / "generated"
+    generate(full, members=300, months=24, seed=5, end_date=END)
+    raw = tmp_path / "raw"
+    deliveries.deliver_until(full, raw, END - timedelta(days=2))
+
+    def build(name: str, *args: str) -> None:
+        load_raw(raw, postgres, warn=lambda _: None)
+        result = run_dbt(
+            ["build", *args], raw_dir=raw, work_dir=tmp_path / name, target="postgres", env=postgres.env()
+        )
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+    build("first")
+    deliveries.deliver_day(full, raw, END - timedelta(days=1))
+    deliveries.deliver_day(full, raw, END)
+    deliveries.append_rows(
+        raw, "transactions", f"select * from {{current}} where cast(transacted_at as date) = '{END}'"
+    )
+    deliveries.append_rows(
+        raw,
+        "transactions",
+        "select * replace (amount + 1 as amount, transacted_at + interval 20 day as transacted_at) "
+        f"from (select * from {{current}} where member_id is not null and transaction_type = 'purchase' "
+        f"and cast(transacted_at as date) = '{END - timedelta(days=20)}' order by transaction_id limit 1)",
+    )
+    build("increment")
+    incremental = _postgres_contents(postgres)
+    build("full", "--full-refresh")
+    full_refresh = _postgres_contents(postgres)
+    assert len(full_refresh) > 15
+    assert [name for name in full_refresh if incremental.get(name) != full_refresh[name]] == []

@@ -91,7 +91,7 @@ metrics: install  ## METRICS by METRICS_GROUP_BY from the published marts, throu
 	LOYALTY_DBT_TARGET=$(SEMANTIC_TARGET) $(BIN)/mf query --metrics $(METRICS) --group-by $(METRICS_GROUP_BY) --order $(METRICS_GROUP_BY) $(MF_QUERY_ARGS)
 
 BENCH_TARGET ?= duckdb
-bench: $(if $(filter duckdb,$(BENCH_TARGET)),install,install-engines)  ## benchmark: SCALE=10m generates 10 M transactions, times dbt build on BENCH_TARGET, records peak memory
+bench: $(if $(filter duckdb,$(BENCH_TARGET)),install,install-engines)  ## benchmark: SCALE=10m generates 10 M transactions, times the full dbt build on BENCH_TARGET, one incremental day and the reference query (DuckDB), records peak memory
 	$(BIN)/python -m loyalty_kpi bench --scale $(SCALE) --target $(BENCH_TARGET)
 
 # ---- other engines (README "Engines"): PostgreSQL 15 and Spark, each from this machine's packages ----

@@ -1,20 +1,30 @@
 """Benchmark: generate raw data at a scale, time a full `dbt build` on a target (and PostgreSQL's raw
 load) and record the peak memory of the whole process tree (with the local PostgreSQL or Spark cluster's
-processes); add the figures to benchmarks/results.md."""
+processes); add the figures to benchmarks/results.md.
+
+On DuckDB the full build runs on the data up to the day before the generated end, then that last day is
+appended to the raw files (loyalty_kpi.deliveries) and the incremental `dbt build` is timed too; a
+hand-written DuckDB query of the monthly base flow (S, E, N, R, C) on the final transactions file, run in
+the same benchmark, is the reference the build times are divided by (robust to a noisy machine)."""
 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import subprocess
+import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 import psutil
 
+from loyalty_kpi import deliveries
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
 from loyalty_kpi.paths import PROJECT_DIR
@@ -40,6 +50,15 @@ class BenchResult:
     target: str = "duckdb"
     load_seconds: float | None = None
     slowest_nodes: str = ""
+    incremental_seconds: float | None = None
+    incremental_peak_rss_mb: float | None = None
+    incremental_ok: bool | None = None
+    incremental_slowest_nodes: str = ""
+    reference_seconds: float | None = None
+    reference_peak_rss_mb: float | None = None
+    scan_seconds: float | None = None
+    reference_agrees: bool | None = None
+    versions: str = ""
 
 
 class PeakMemory:
@@ -109,14 +128,153 @@ def _slowest_nodes(work_dir: Path, count: int = 3) -> str:
     return ", ".join(f"{name} {seconds:.0f} s" for seconds, name in sorted(timings, reverse=True)[:count])
 
 
-def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchResult:
-    """Generate `scale` data into work_dir/raw, build it on `target` (a fresh warehouse.duckdb in work_dir
-    on DuckDB; PostgreSQL's raw tables loaded first, timed apart), measure."""
-    members = SCALES[scale]
-    raw = work_dir / "raw"
+# The reference: the monthly base flow (kpi-spec §1, W = 90 days) in one hand-written DuckDB query over the
+# transactions file, member purchases up to A = the last transaction day; a member is active at a month's
+# end e (the month holding A: at A) when a purchase day lies in [e - 89, e], at its start when active at
+# the previous month's end.
+REFERENCE_SQL = """
+with purchases as (
+    select member_id, cast(transacted_at as date) as purchase_date, transaction_type
+    from read_parquet({path})
+),
+as_of as (
+    select max(purchase_date) as as_of_date from purchases
+),
+purchase_days as (
+    select distinct member_id, purchase_date
+    from purchases, as_of
+    where member_id is not null and transaction_type = 'purchase' and purchase_date <= as_of_date
+),
+first_purchases as (
+    select member_id, min(purchase_date) as first_purchase_date from purchase_days group by member_id
+),
+active_at_end as (
+    select distinct purchase_days.member_id, cast(month_start as date) as month_start
+    from purchase_days, as_of,
+        unnest(generate_series(date_trunc('month', purchase_date), date_trunc('month', purchase_date + 89),
+            interval 1 month)) as months(month_start)
+    where least(last_day(month_start), as_of_date) <= purchase_date + 89 and month_start <= as_of_date
+),
+active_at_start as (
+    select member_id, cast(month_start + interval 1 month as date) as month_start from active_at_end
+),
+member_months as (
+    select
+        coalesce(active_at_end.member_id, active_at_start.member_id) as member_id,
+        coalesce(active_at_end.month_start, active_at_start.month_start) as month_start,
+        active_at_start.member_id is not null as at_start,
+        active_at_end.member_id is not null as at_end
+    from active_at_end
+    full join active_at_start
+        on active_at_end.member_id = active_at_start.member_id
+        and active_at_end.month_start = active_at_start.month_start
+)
+select
+    member_months.month_start,
+    count(*) filter (where at_start) as start_active,
+    count(*) filter (where at_end) as end_active,
+    count(*) filter (where at_end and first_purchase_date >= member_months.month_start) as new_active,
+    count(*) filter (where at_end and not at_start and first_purchase_date < member_months.month_start)
+        as reactivated,
+    count(*) filter (where at_start and not at_end) as churned
+from member_months
+inner join first_purchases on member_months.member_id = first_purchases.member_id
+where member_months.month_start <= (select as_of_date from as_of)
+group by member_months.month_start
+order by member_months.month_start
+"""
+SCAN_SQL = "select count(*), sum(amount) from read_parquet({path})"
+
+
+def reference_query(transactions: Path, out: Path, threads: int) -> None:
+    """Run the reference and the plain scan on a transactions file; write their seconds and rows to `out`."""
+    path = "'" + str(transactions).replace("'", "''") + "'"
+    with duckdb.connect(config={"threads": threads}) as con:
+        started = time.perf_counter()
+        con.execute(SCAN_SQL.format(path=path)).fetchall()
+        scan_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        rows = con.execute(REFERENCE_SQL.format(path=path)).fetchall()
+        reference_seconds = time.perf_counter() - started
+    out.write_text(
+        json.dumps(
+            {
+                "scan_seconds": scan_seconds,
+                "reference_seconds": reference_seconds,
+                "rows": [[str(row[0]), *row[1:]] for row in rows],
+            }
+        )
+    )
+
+
+def _versions() -> str:
+    return ", ".join(f"{name} {version(name)}" for name in ("dbt-core", "dbt-duckdb", "duckdb"))
+
+
+def _timed_dbt(
+    args: list[str], work_dir: Path, raw: Path, warehouse: Path, target: str
+) -> tuple[float, float, bool]:
+    """Run dbt; its seconds, the peak MB of the process tree, and whether every node passed."""
+    monitor = PeakMemory()
     started = time.perf_counter()
-    generate(raw, members=members, months=36, seed=7, progress=True)
+    monitor.watch(psutil.Process().pid, *_server_pids(target))
+    result = run_dbt(
+        args,
+        raw_dir=raw,
+        duckdb_path=warehouse,
+        work_dir=work_dir,
+        target=target,
+        env={"SPARK_LOCAL_IP": "127.0.0.1"},
+    )
+    seconds = time.perf_counter() - started
+    monitor.stop()
+    return round(seconds, 1), round(monitor.peak_bytes / 2**20), result.returncode == 0
+
+
+def _run_reference(work_dir: Path, transactions: Path) -> tuple[float, float, float, list[list[object]]]:
+    """The reference query in a process of its own: seconds, plain-scan seconds, peak MB, rows."""
+    out = work_dir / "reference.json"
+    monitor = PeakMemory()
+    threads = os.environ.get("LOYALTY_DUCKDB_THREADS", "2")
+    command = [sys.executable, "-m", "loyalty_kpi.bench", str(transactions), str(out), threads]
+    process = subprocess.Popen(command)
+    monitor.watch(process.pid)
+    process.wait()
+    monitor.stop()
+    figures = json.loads(out.read_text())
+    return (
+        round(figures["reference_seconds"], 1),
+        round(figures["scan_seconds"], 1),
+        round(monitor.peak_bytes / 2**20),
+        figures["rows"],
+    )
+
+
+def _base_flow_of(warehouse: Path) -> list[list[object]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select month_start, start_active, end_active, new_active, reactivated, churned "
+            "from marts.member_base_flow_monthly order by month_start"
+        ).fetchall()
+    return [[str(row[0]), *row[1:]] for row in rows]
+
+
+def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchResult:
+    """Generate `scale` data into work_dir/generated, build it on `target` (a fresh warehouse.duckdb in
+    work_dir on DuckDB; PostgreSQL's raw tables loaded first, timed apart), measure. On DuckDB the full
+    build sees the data up to the day before the end (work_dir/raw), then the last day is appended and
+    the incremental build and the reference query are timed on the final files."""
+    members = SCALES[scale]
+    generated, raw = work_dir / "generated", work_dir / "raw"
+    end_date = date(2026, 10, 31)
+    started = time.perf_counter()
+    generate(generated, members=members, months=36, seed=7, end_date=end_date, progress=True)
     generate_seconds = time.perf_counter() - started
+    incremental = target == "duckdb"
+    if incremental:
+        deliveries.deliver_until(generated, raw, end_date - timedelta(days=1))
+    else:
+        raw = generated
 
     load_seconds = None
     if target == "postgres":
@@ -127,33 +285,51 @@ def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchRe
         load_seconds = round(time.perf_counter() - started, 1)
     warehouse = work_dir / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
-    monitor = PeakMemory()
-    started = time.perf_counter()
-    monitor.watch(psutil.Process().pid, *_server_pids(target))
-    result = run_dbt(
-        ["build"],
-        raw_dir=raw,
-        duckdb_path=warehouse,
-        work_dir=work_dir,
-        target=target,
-        env={"SPARK_LOCAL_IP": "127.0.0.1"},
-    )
-    build_seconds = time.perf_counter() - started
-    monitor.stop()
+    build_seconds, build_peak, build_ok = _timed_dbt(["build"], work_dir, raw, warehouse, target)
+    slowest = _slowest_nodes(work_dir)
+    figures: dict[str, object] = {}
+    if incremental:
+        deliveries.deliver_day(generated, raw, end_date)
+        seconds, peak, ok = _timed_dbt(["build"], work_dir, raw, warehouse, target)
+        reference_seconds, scan_seconds, reference_peak, reference_rows = _run_reference(
+            work_dir, raw / "transactions.parquet"
+        )
+        figures = {
+            "incremental_seconds": seconds,
+            "incremental_peak_rss_mb": peak,
+            "incremental_ok": ok,
+            "incremental_slowest_nodes": _slowest_nodes(work_dir),
+            "reference_seconds": reference_seconds,
+            "reference_peak_rss_mb": reference_peak,
+            "scan_seconds": scan_seconds,
+            "reference_agrees": ok and reference_rows == _base_flow_of(warehouse),
+        }
     return BenchResult(
         scale=scale,
         members=members,
         transactions=_count_rows(raw / "transactions.parquet"),
         generate_seconds=round(generate_seconds, 1),
-        build_seconds=round(build_seconds, 1),
-        build_peak_rss_mb=round(monitor.peak_bytes / 2**20),
-        dbt_nodes_ok=result.returncode == 0,
+        build_seconds=build_seconds,
+        build_peak_rss_mb=build_peak,
+        dbt_nodes_ok=build_ok,
         machine=_machine(),
         ran_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         target=target,
         load_seconds=load_seconds,
-        slowest_nodes=_slowest_nodes(work_dir),
+        slowest_nodes=slowest,
+        versions=_versions(),
+        **figures,  # type: ignore[arg-type]
     )
+
+
+def _ratio(numerator: float | None, denominator: float | None, percent: bool = False) -> str:
+    if numerator is None or not denominator:
+        return ""
+    return f"{100 * numerator / denominator:.1f} %" if percent else f"{numerator / denominator:.2f}x"
+
+
+def _gb(megabytes: float | None) -> str:
+    return "" if megabytes is None else f"{megabytes / 1024:.1f}"
 
 
 def record(result: BenchResult) -> None:
@@ -162,14 +338,47 @@ def record(result: BenchResult) -> None:
     history = RESULTS.parent / "results.jsonl"
     with history.open("a") as out:
         out.write(json.dumps(asdict(result)) + "\n")
-    runs = [BenchResult(**json.loads(line)) for line in history.read_text().splitlines() if line.strip()]
+    known = {field.name for field in fields(BenchResult)}
+    runs = [
+        BenchResult(**{k: v for k, v in json.loads(line).items() if k in known})
+        for line in history.read_text().splitlines()
+        if line.strip()
+    ]
     lines = [
         "# Benchmark results\n",
-        "Written by `make bench SCALE=… BENCH_TARGET=…` (`loyalty_kpi/bench.py`) from `results.jsonl`.",
-        "Build = full `dbt build` (every seed, model, snapshot, unit and data test): on DuckDB into a fresh",
-        "warehouse, on PostgreSQL after loading the raw files (`load s`, COPY), on Spark from the files in",
-        "place. Peak memory = summed RSS of the process tree (Python, dbt, DuckDB or the Spark session's",
-        "JVM) plus the local PostgreSQL or Spark Thrift cluster's processes, sampled every 0.2 s.\n",
+        "Written by `make bench SCALE=… BENCH_TARGET=…` (`loyalty_kpi/bench.py`) from `results.jsonl`.\n",
+        "## Full build, incremental day and reference query (DuckDB)\n",
+        "Full = `dbt build` of every seed, model, snapshot, unit and data test into a fresh warehouse,",
+        "on the generated data up to the day before its end; incremental = the next `dbt build` after",
+        "that last day is appended to the raw files; reference = one hand-written DuckDB query of the",
+        "monthly base flow (S, E, N, R, C, 90-day window) on the final transactions file, in a process of",
+        "its own, same run (`agrees`: its counts equal `member_base_flow_monthly`'s); scan = `count(*),",
+        "sum(amount)` of that file. Targets (issue 6): full ≤ 2 x reference, incremental < 5 % of full,",
+        "peak < 8 GB. Peak = summed RSS of the process tree, sampled every 0.2 s (the higher of the full",
+        "and the incremental build).\n",
+        "| ran at | scale | transactions | full s | incremental s | reference s | scan s | full / reference "
+        "| incremental / full | peak GB | reference peak GB | agrees | slowest nodes (full; incremental) "
+        "| versions | machine |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        if run.incremental_seconds is None:
+            continue
+        peak = max(run.build_peak_rss_mb, run.incremental_peak_rss_mb or 0)
+        lines.append(
+            f"| {run.ran_at} | {run.scale} | {run.transactions:,} | {run.build_seconds} | "
+            f"{run.incremental_seconds} | {run.reference_seconds} | {run.scan_seconds} | "
+            f"{_ratio(run.build_seconds, run.reference_seconds)} | "
+            f"{_ratio(run.incremental_seconds, run.build_seconds, percent=True)} | {_gb(peak)} | "
+            f"{_gb(run.reference_peak_rss_mb)} | {run.reference_agrees} | {run.slowest_nodes}; "
+            f"{run.incremental_slowest_nodes} | {run.versions} | {run.machine} |"
+        )
+    lines += [
+        "\n## Every run\n",
+        "Build = full `dbt build`: on DuckDB into a fresh warehouse, on PostgreSQL after loading the raw",
+        "files (`load s`, COPY), on Spark from the files in place. Peak memory = summed RSS of the process",
+        "tree (Python, dbt, DuckDB or the Spark session's JVM) plus the local PostgreSQL or Spark Thrift",
+        "cluster's processes, sampled every 0.2 s.\n",
         "| ran at | target | scale | members | transactions | generate s | load s | build s | peak RSS MB "
         "| build ok | slowest nodes | machine |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -182,3 +391,8 @@ def record(result: BenchResult) -> None:
             f"{run.dbt_nodes_ok} | {run.slowest_nodes} | {run.machine} |"
         )
     RESULTS.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    # the reference query's own process (_run_reference): transactions file, output file, threads
+    reference_query(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))

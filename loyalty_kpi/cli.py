@@ -87,7 +87,8 @@ def bench(
         "data/bench"
     ),
 ) -> None:
-    """Generate data at a scale, time a full `dbt build`, record peak memory in benchmarks/results.md."""
+    """Generate data at a scale; time a full `dbt build`, one incremental day and the reference query;
+    record them with peak memory in benchmarks/results.md."""
     if scale not in SCALES:
         raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
     result = run_benchmark(scale, work_dir.resolve(), target)

@@ -1,18 +1,22 @@
+{{ config(materialized='view') }}
 {#- One row per member and purchase day (kpi-spec §0): the days a known member bought, up to A. -#}
-with member_purchases as (
-    select * from {{ ref('int_transactions_attributed') }}
-    where buyer_type = 'member'
-        and transaction_type = 'purchase'
+with purchase_days as (
+    select * from {{ ref('int_member_purchase_days_all') }}
 ),
 
-purchase_days as (
+period as (
+    select as_of_date from {{ ref('int_reporting_period') }}
+),
+
+purchase_days_to_as_of as (
     select
-        member_id,
-        transacted_on as purchase_date,
-        cast(count(*) as {{ dbt.type_bigint() }}) as orders,
-        sum(amount) as purchase_amount
-    from member_purchases
-    group by member_id, transacted_on
+        purchase_days.member_id,
+        purchase_days.purchase_date,
+        purchase_days.orders,
+        purchase_days.purchase_amount
+    from purchase_days
+    cross join period
+    where purchase_days.purchase_date <= period.as_of_date
 )
 
-select * from purchase_days
+select * from purchase_days_to_as_of

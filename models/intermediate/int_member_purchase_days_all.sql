@@ -1,0 +1,66 @@
+{#-
+    One row per known member and purchase day, every day in the data (A is applied by
+    int_member_purchase_days). Incremental (DECISIONS.md "Incremental models"): an increment recomputes
+    the days of every transaction whose verdict base_loyalty__transactions (re)wrote since this model's
+    last run (verdicts_updated_at after the newest verdicts_seen_at here), whatever the verdict, so a
+    purchase that turned quarantined leaves its day too; delete+insert on purchase_date replaces those days.
+-#}
+with transactions as (
+    select * from {{ ref('stg_loyalty__transactions') }}
+),
+
+known_members as (
+    select member_id from {{ ref('stg_loyalty__members') }}
+),
+
+verdicts as (
+    select transacted_on, verdicts_updated_at from {{ ref('base_loyalty__transactions') }}
+),
+
+verdicts_seen as (
+    select max(verdicts_updated_at) as verdicts_seen_at from verdicts
+),
+
+{% if is_incremental() %}
+changed_days as (
+    select distinct verdicts.transacted_on
+    from verdicts
+    where verdicts.transacted_on is not null
+        and verdicts.verdicts_updated_at > (
+            select coalesce(max(verdicts_seen_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }}
+        )
+),
+
+member_purchases as (
+    select transactions.*
+    from transactions
+    inner join known_members
+        on transactions.member_id = known_members.member_id
+    inner join changed_days
+        on transactions.transacted_on = changed_days.transacted_on
+    where transactions.transaction_type = 'purchase'
+),
+{% else %}
+member_purchases as (
+    select transactions.*
+    from transactions
+    inner join known_members
+        on transactions.member_id = known_members.member_id
+    where transactions.transaction_type = 'purchase'
+),
+{% endif %}
+
+purchase_days as (
+    select
+        member_purchases.member_id,
+        member_purchases.transacted_on as purchase_date,
+        cast(count(*) as {{ dbt.type_bigint() }}) as orders,
+        sum(member_purchases.amount) as purchase_amount,
+        max(verdicts_seen.verdicts_seen_at) as verdicts_seen_at
+    from member_purchases
+    cross join verdicts_seen
+    group by member_purchases.member_id, member_purchases.transacted_on
+)
+
+select * from purchase_days

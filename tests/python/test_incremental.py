@@ -1,0 +1,246 @@
+"""Incremental runs give the marts a full refresh gives on the same final data, byte for byte.
+
+Generated data are delivered up to day D - 4, built, then delivered day by day up to D with an incremental
+`dbt build` after each day: some rows of a day arrive a day late (inside the lookback), a day of
+transactions is delivered twice, an already-loaded transaction is re-delivered changed (latest wins), and
+a transaction whose member is not delivered yet (quarantined as an orphan) becomes valid when the member
+arrives. Every mart's content hash must equal a full refresh's on the final files, and so must every
+verdict of the base model.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+
+from loyalty_kpi import deliveries
+from loyalty_kpi.dbt import run_dbt
+from loyalty_kpi.generate import generate
+from loyalty_kpi.load_postgres import load_raw
+from loyalty_kpi.postgres import PgSettings, start_cluster, stop_cluster
+from tests.python.engines import free_port
+from tests.python.test_publish import mart_hashes
+
+END = date(2025, 6, 18)
+LATE_MEMBER = "M_LATE_0001"
+
+
+# The CLV models are tables rebuilt in full every run (only the last run's count), and their fits take
+# most of a small build: the runs before the last skip them (no fit below clv_min_members).
+NO_CLV_FIT = {"clv_min_members": 10**9}
+
+
+def _build(raw: Path, warehouse: Path, work_dir: Path, *args: str, fit_clv: bool = False) -> str:
+    result = run_dbt(
+        ["build", *args],
+        raw_dir=raw,
+        duckdb_path=warehouse,
+        work_dir=work_dir,
+        dbt_vars=None if fit_clv else NO_CLV_FIT,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def _query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+VERDICTS = (
+    "select verdict_key, transaction_id, member_id, amount, transacted_at, row_hash, row_status, "
+    "quarantine_reason from staging.base_loyalty__transactions order by all"
+)
+
+
+@pytest.fixture(scope="module")
+def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(warehouse built incrementally day by day, warehouse of a full refresh on the same final files)."""
+    root = tmp_path_factory.mktemp("incremental")
+    full = root / "generated"
+    generate(full, members=600, months=30, seed=11, end_date=END)
+    raw = root / "raw"
+    deliveries.deliver_until(full, raw, END - timedelta(days=4))
+    warehouse = root / "incremental.duckdb"
+    _build(raw, warehouse, root / "run0")
+
+    # D - 3: a few transactions and point events of the day held back ...
+    held = deliveries.deliver_day(
+        full, raw, END - timedelta(days=3), hold_back={"transactions": 3, "point_events": 2}
+    )
+    _build(raw, warehouse, root / "run1")
+    # D - 2: ... and delivered a day late, inside the lookback
+    deliveries.deliver_day(full, raw, END - timedelta(days=2))
+    for table, keys in held.items():
+        deliveries.deliver_rows(full, raw, table, keys)
+    _build(raw, warehouse, root / "run2")
+    # D - 1: the day, D - 2's transactions delivered again (identical duplicates), an old transaction
+    # re-delivered changed and dated today (latest wins: the old version turns quarantined), and a
+    # transaction of a member not delivered yet (an orphan)
+    day = END - timedelta(days=1)
+    deliveries.deliver_day(full, raw, day)
+    deliveries.append_rows(
+        raw,
+        "transactions",
+        f"select * from {{current}} where cast(transacted_at as date) = '{END - timedelta(days=2)}'",
+    )
+    deliveries.append_rows(
+        raw,
+        "transactions",
+        "select * replace (amount + 1 as amount, transacted_at + interval 30 day as transacted_at) "
+        f"from (select * from {{current}} where member_id is not null and transaction_type = 'purchase' "
+        f"and cast(transacted_at as date) = '{END - timedelta(days=31)}' order by transaction_id limit 1)",
+    )
+    deliveries.append_rows(
+        raw,
+        "transactions",
+        f"select 'T_LATE_0001', '{LATE_MEMBER}', timestamp '{day} 12:00:00', 25.00::decimal(18, 2), "
+        "'purchase', 'web'",
+    )
+    _build(raw, warehouse, root / "run3")
+    orphan = _query(warehouse, "select reason from quarantine.quarantine where record_key = 'T_LATE_0001'")
+    assert orphan == [("unknown_member",)]
+    # D: the day and the orphan's member
+    deliveries.deliver_day(full, raw, END)
+    deliveries.append_rows(
+        raw,
+        "members",
+        f"select '{LATE_MEMBER}', timestamp '{END - timedelta(days=200)}', 'web', 'bronze', null, null, null",
+    )
+    _build(raw, warehouse, root / "run4", fit_clv=True)
+
+    reference = root / "full_refresh.duckdb"
+    shutil.copy(warehouse, reference)
+    _build(raw, reference, root / "full", "--full-refresh", fit_clv=True)
+    return warehouse, reference
+
+
+def test_every_mart_equals_a_full_refresh(incremental_and_full: tuple[Path, Path]) -> None:
+    incremental, full_refresh = incremental_and_full
+    incremental_hashes, full_hashes = mart_hashes(incremental), mart_hashes(full_refresh)
+    assert len(full_hashes) > 15
+    differing = sorted(name for name in full_hashes if incremental_hashes.get(name) != full_hashes[name])
+    assert differing == [], f"marts differing from a full refresh: {differing}"
+
+
+def test_every_verdict_equals_a_full_refresh(incremental_and_full: tuple[Path, Path]) -> None:
+    incremental, full_refresh = incremental_and_full
+    assert _query(incremental, VERDICTS) == _query(full_refresh, VERDICTS)
+    statuses = dict(
+        _query(incremental, "select row_status, count(*) from staging.base_loyalty__transactions group by 1")
+    )
+    reasons = dict(
+        _query(
+            incremental,
+            "select quarantine_reason, count(*) from staging.base_loyalty__transactions group by 1",
+        )
+    )
+    # the re-delivered day collapsed, the changed re-delivery won, the orphan became valid
+    assert statuses["duplicate"] > 0
+    assert reasons["conflicting_duplicate"] == 1
+    assert "unknown_member" not in reasons
+    late = _query(
+        incremental,
+        "select row_status from staging.base_loyalty__transactions where transaction_id = 'T_LATE_0001'",
+    )
+    assert late == [("valid",)]
+
+
+def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, Path]) -> None:
+    """The last increment rewrote the verdicts of the lookback's days (and the keys they touch), not all."""
+    incremental, _ = incremental_and_full
+    rows = _query(
+        incremental,
+        "select verdicts_updated_at = max(verdicts_updated_at) over () as rewritten, transacted_on "
+        "from staging.base_loyalty__transactions",
+    )
+    rewritten = {day for is_new, day in rows if is_new}
+    window_start = END - timedelta(days=1 + 3)  # the last loaded day before the run, minus the lookback
+    assert rewritten, "the last run rewrote nothing"
+    # outside the window only the old version of the changed re-delivery, whose key is in the window
+    assert {day for day in rewritten if day < window_start} == {END - timedelta(days=31)}
+    assert sum(1 for is_new, _ in rows if is_new) < len(rows) / 10
+
+
+# ---------------------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PgSettings]:
+    """A PostgreSQL cluster of this module's own (the engine tests' schemas stay untouched)."""
+    cluster_dir = Path(tempfile.mkdtemp(prefix="loyalty-pg-incremental-"))
+    settings = PgSettings(
+        host="127.0.0.1",
+        port=free_port(),
+        database="loyalty",
+        user="loyalty",
+        password="",
+        bi_role="loyalty_bi",
+    )
+    start_cluster(cluster_dir, settings)
+    try:
+        yield settings
+    finally:
+        stop_cluster(cluster_dir)
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+
+
+def _postgres_contents(settings: PgSettings) -> dict[str, list[str]]:
+    """Every mart's rows and every verdict, in a canonical order."""
+    with psycopg.connect(settings.conninfo()) as con:
+        marts = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+        contents = {
+            name: sorted(map(repr, con.execute(f'select * from marts."{name}"').fetchall()))
+            for (name,) in marts
+        }
+        verdicts = con.execute(
+            "select verdict_key, row_hash, row_status, quarantine_reason "
+            "from staging.base_loyalty__transactions"
+        ).fetchall()
+    contents["base_loyalty__transactions"] = sorted(map(repr, verdicts))
+    return contents
+
+
+def test_postgres_increment_equals_a_full_refresh(postgres: PgSettings, tmp_path: Path) -> None:
+    """delete+insert on PostgreSQL: a build, two more days with a day delivered twice and a changed
+    re-delivery, an incremental build; every mart and verdict equal a --full-refresh's."""
+    full = tmp_path / "generated"
+    generate(full, members=300, months=24, seed=5, end_date=END)
+    raw = tmp_path / "raw"
+    deliveries.deliver_until(full, raw, END - timedelta(days=2))
+
+    def build(name: str, *args: str) -> None:
+        load_raw(raw, postgres, warn=lambda _: None)
+        result = run_dbt(
+            ["build", *args], raw_dir=raw, work_dir=tmp_path / name, target="postgres", env=postgres.env()
+        )
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+    build("first")
+    deliveries.deliver_day(full, raw, END - timedelta(days=1))
+    deliveries.deliver_day(full, raw, END)
+    deliveries.append_rows(
+        raw, "transactions", f"select * from {{current}} where cast(transacted_at as date) = '{END}'"
+    )
+    deliveries.append_rows(
+        raw,
+        "transactions",
+        "select * replace (amount + 1 as amount, transacted_at + interval 20 day as transacted_at) "
+        f"from (select * from {{current}} where member_id is not null and transaction_type = 'purchase' "
+        f"and cast(transacted_at as date) = '{END - timedelta(days=20)}' order by transaction_id limit 1)",
+    )
+    build("increment")
+    incremental = _postgres_contents(postgres)
+    build("full", "--full-refresh")
+    full_refresh = _postgres_contents(postgres)
+    assert len(full_refresh) > 15
+    assert [name for name in full_refresh if incremental.get(name) != full_refresh[name]] == []

@@ -152,12 +152,13 @@ def build(
     if result.returncode == 0 and args == ("build",):
         manifest = _manifest(work_dir)
         nodes = manifest["nodes"]
-        # a test of a model disabled on the target (the DuckDB-only Python models) stays in the manifest
-        # but is not run
+        # a test of a model disabled on the target (the DuckDB-only Python models) stays in the manifest,
+        # disabled itself, and is not run
         done.tests = {
             name
             for name, node in [*nodes.items(), *manifest["unit_tests"].items()]
             if node["resource_type"] in ("test", "unit_test")
+            and node["config"].get("enabled", True)
             and all(parent in nodes for parent in node["depends_on"]["nodes"])
         }
         done.marts = read_marts(engine, engines, duckdb_file, mart_models(work_dir))

@@ -37,13 +37,14 @@ monthly_responses as (
         sum(case when nps_group = 'passive' then 1 else 0 end) as passives,
         sum(case when nps_group = 'detractor' then 1 else 0 end) as detractors,
         count(loyalty_index) as loyalty_index_responses,
-        avg(loyalty_index) as customer_loyalty_index,
+        -- means of doubles summed as exact decimals: the same digits whatever order the rows come in
+        avg(cast(loyalty_index as decimal(38, 12))) as customer_loyalty_index,
         count(comment) as comments,
         count(comment_sentiment) as scored_comments,
         sum(case when comment_sentiment = 'positive' then 1 else 0 end) as positive_comments,
         sum(case when comment_sentiment = 'neutral' then 1 else 0 end) as neutral_comments,
         sum(case when comment_sentiment = 'negative' then 1 else 0 end) as negative_comments,
-        avg(sentiment_score) as mean_sentiment_score
+        avg(cast(sentiment_score as decimal(38, 12))) as mean_sentiment_score
     from scored_responses
     group by month_start
 ),

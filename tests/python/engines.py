@@ -149,7 +149,7 @@ def build(
         env=env,
     )
     done = EngineBuild(engine, result.returncode, result.stdout + result.stderr, _results(work_dir))
-    if result.returncode == 0 and args == ("build",):
+    if result.returncode == 0 and args[0] == "build":
         manifest = _manifest(work_dir)
         nodes = manifest["nodes"]
         # a test of a model disabled on the target (the DuckDB-only Python models) stays in the manifest,

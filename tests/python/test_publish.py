@@ -101,6 +101,8 @@ def test_building_twice_gives_identical_marts(built: Build, dbt_build: BuildFn, 
 def _dbt_build_process(
     raw: Path, warehouse: Path, work: Path, stdout: Path | None = None
 ) -> subprocess.Popen[bytes]:
+    """`dbt build --full-refresh`: the raw data is replaced by another data set, not appended to (README
+    "Incremental runs")."""
     env = {
         **os.environ,
         "LOYALTY_RAW_DIR": str(raw),
@@ -108,7 +110,15 @@ def _dbt_build_process(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     return subprocess.Popen(
-        [dbt_executable(), "build", "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        [
+            dbt_executable(),
+            "build",
+            "--full-refresh",
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
         cwd=PROJECT_DIR,
         env=env,
         stdout=stdout.open("wb") if stdout else subprocess.DEVNULL,

@@ -13,12 +13,30 @@ from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
 from tests.python.support import Build, BuildFn
 
+# The longest modules first, so that with pytest-xdist (`make test`: two workers, a module per worker)
+# they do not start last and leave one worker idle at the end.
+SLOWEST_FIRST = ("test_engines.py", "test_incremental.py", "test_end_to_end.py", "test_publish.py")
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Parse the dbt project into Dagster's manifest before any test module imports the code location."""
+    """Parse the dbt project into Dagster's manifest before any test module imports the code location.
+
+    Under pytest-xdist only the controller parses (before the workers start), never two processes at once."""
+    if hasattr(config, "workerinput"):
+        return
     from orchestration.project import loyalty_project
 
     loyalty_project.preparer.prepare(loyalty_project)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slowest modules first (stable order otherwise)."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")

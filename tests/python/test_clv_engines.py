@@ -5,6 +5,7 @@ land in the marts schema with the contracts' columns (parameters to 1e-6 relativ
 from __future__ import annotations
 
 import shutil
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -14,18 +15,25 @@ import pandas as pd
 import psycopg
 import pytest
 from dagster import materialize
+from pyhive import hive
 
-from loyalty_kpi.clv_warehouse import MART_COLUMNS, SUMMARY_TABLE, compute_marts, run_on_target
+from loyalty_kpi.clv_warehouse import (
+    MART_COLUMNS,
+    SUMMARY_TABLE,
+    SparkThriftClvWarehouse,
+    compute_marts,
+    run_on_target,
+)
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
 from loyalty_kpi.load_postgres import load_raw
 from loyalty_kpi.postgres import PgSettings
-from loyalty_kpi.spark import HOST
+from loyalty_kpi.spark import HOST, SparkClusterSettings
 from orchestration.assets.clv import SUMMARY_KEY, build_clv_asset
 from orchestration.assets.dbt import loyalty_dbt_assets
 from orchestration.clv_metadata import CLV_ASSETS, CLV_FIT
 from orchestration.resources import LoyaltyWarehouse
-from tests.python.test_engines import postgres_server  # noqa: F401 (a fixture)
+from tests.python.test_engines import postgres_server, spark_thrift_server  # noqa: F401 (fixtures)
 
 MARTS = sorted(MART_COLUMNS)
 KEYS = {
@@ -186,4 +194,35 @@ def test_spark_session_clv_marts_equal_duckdb(
             mart: con.execute(f"select * from read_parquet('{warehouse / mart}/*.parquet')").df()
             for mart in MARTS
         }
+    assert_marts_equal(written, _duckdb_marts(duckdb_build))
+
+
+def test_spark_thrift_clv_marts_equal_duckdb(
+    tmp_path: Path,
+    raw_dir: Path,
+    duckdb_build: Path,
+    spark_thrift_server: SparkClusterSettings,  # noqa: F811 (the imported fixture)
+) -> None:
+    """dbt build on a Thrift Server up to the summary, then the step through PyHive (insert … values in
+    batches, small ones here so that several run): the three marts equal DuckDB's."""
+    env = spark_thrift_server.env()
+    result = run_dbt(
+        ("build", "--select", "+int_clv_calibration_summary", *NO_TESTS),
+        raw_dir=raw_dir,
+        work_dir=tmp_path,
+        target="spark_thrift",
+        env=env,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    warehouse = SparkThriftClvWarehouse(
+        host=HOST, port=spark_thrift_server.thrift_port, user="loyalty", batch_rows=50
+    )
+    warehouse.write_marts(compute_marts(warehouse.read_summary()))
+    with closing(hive.connect(host=HOST, port=spark_thrift_server.thrift_port, username="loyalty")) as conn:
+        cursor = conn.cursor()
+        written = {}
+        for mart in MARTS:
+            cursor.execute(f"select * from marts.{mart}")
+            names = [column[0].split(".")[-1] for column in cursor.description]
+            written[mart] = pd.DataFrame.from_records(cursor.fetchall(), columns=names)
     assert_marts_equal(written, _duckdb_marts(duckdb_build))

@@ -98,6 +98,40 @@ def bench(
         raise typer.Exit(1)
 
 
+@app.command(name="clv-fit")
+def clv_fit(
+    target: Annotated[
+        str,
+        typer.Option(help="Profile target without dbt Python models: postgres, spark_session, spark_thrift."),
+    ] = "postgres",
+    vars_: Annotated[
+        str | None,
+        typer.Option(
+            "--vars", help="dbt vars as YAML/JSON, as given to `dbt build` (clv_*, gross_margin_pct)."
+        ),
+    ] = None,
+) -> None:
+    """Predictive CLV on PostgreSQL or Spark, after `dbt build` there: read int_clv_calibration_summary, fit
+    and score with loyalty_kpi.clv, write clv_model_fit, member_clv_predicted and clv_holdout_validation
+    into the target's marts schema (what the DuckDB dbt Python models do)."""
+    import yaml
+
+    from loyalty_kpi.clv_warehouse import TARGETS, run_on_target
+
+    if target not in TARGETS:
+        raise typer.BadParameter(
+            f"one of {', '.join(TARGETS)} (on duckdb `dbt build` makes the CLV marts)", param_hint="--target"
+        )
+    started = time.perf_counter()
+    marts = run_on_target(target, yaml.safe_load(vars_) if vars_ else None)
+    table = Table(title=f"CLV marts written to {target} ({time.perf_counter() - started:.1f} s)")
+    table.add_column("mart")
+    table.add_column("rows", justify="right")
+    for name, frame in marts.items():
+        table.add_row(f"marts.{name}", f"{len(frame):,}")
+    Console().print(table)
+
+
 @app.command(name="publish")
 def publish_marts(
     warehouse: Annotated[

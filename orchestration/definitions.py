@@ -2,7 +2,8 @@
 
 from dagster import Definitions
 
-from orchestration.assets.dbt import loyalty_dbt_assets
+from orchestration.assets.clv import build_clv_asset
+from orchestration.assets.dbt import WAREHOUSE_POOL, loyalty_dbt_assets
 from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.raw import build_raw_assets
 from orchestration.assets.report import build_report_asset
@@ -16,11 +17,20 @@ from orchestration.settings import Settings
 
 def build_definitions(settings: Settings) -> Definitions:
     """The Definitions for the given settings (tests pass their own)."""
-    mart_keys = [key for key in loyalty_dbt_assets.keys if key.path[0] == "marts"]
+    # the CLV marts: dbt Python models on DuckDB, a Python asset on the other targets (same keys)
+    clv_assets = [
+        asset
+        for asset in [build_clv_asset(settings.dbt_target, WAREHOUSE_POOL, loyalty_dbt_assets.keys)]
+        if asset is not None
+    ]
+    mart_keys = [
+        key for assets in [loyalty_dbt_assets, *clv_assets] for key in assets.keys if key.path[0] == "marts"
+    ]
     return Definitions(
         assets=[
             *build_raw_assets(settings),
             loyalty_dbt_assets,
+            *clv_assets,
             build_publish_asset(mart_keys, settings.publish_dir),
             build_report_asset(settings.publish_dir, settings.report_path),
         ],

@@ -93,9 +93,11 @@ def loyalty_dbt_assets(
         ["build", "--vars", json.dumps(warehouse.dbt_vars())], context=context, raise_on_error=False
     )
     held: list[Output] = []
+    # the metadata is read from the DuckDB file: on another target there is none to read
+    reads_duckdb = (dbt.target or "duckdb") == "duckdb"
     for event in invocation.stream():
         if isinstance(event, Output) and (
-            held or context.asset_key_for_output(event.output_name) in METADATA_ASSETS
+            held or (reads_duckdb and context.asset_key_for_output(event.output_name) in METADATA_ASSETS)
         ):
             # the warehouse is locked by dbt until it exits; the outputs after a held one wait too, so that
             # they still come in topological order (e.g. kpi_monthly_long after kpi_monthly)

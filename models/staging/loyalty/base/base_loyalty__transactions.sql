@@ -10,6 +10,8 @@
     may have arrived), `future_timestamp` (the build day moves on) and those of members with an erasure
     request (their rows get the anonymous key, macro erased_source). delete+insert on verdict_key then
     replaces every row of those keys; verdicts_updated_at tells the models downstream which rows changed.
+    On Spark (insert_overwrite by transacted_on partition) the increment also carries the other rows of
+    every day partition it rewrites (below).
 -#}
 {%- set raw_columns = ['transaction_id', 'member_id', 'transacted_at', 'amount', 'transaction_type', 'channel'] %}
 {%- set lookback_days = var('incremental_lookback_days') | int %}
@@ -131,4 +133,30 @@ final as (
     from verdicts
 )
 
+{% if is_incremental() and config.get('incremental_strategy') == 'insert_overwrite' %}
+{#- insert_overwrite (Spark) replaces whole transacted_on partitions, not keys: each partition holding a
+    re-judged row, old or new, is written again with all its rows — the rows of the keys not re-judged
+    carried over as they are. -#}
+{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+, rewritten_days as (
+    select distinct coalesce(transacted_on, cast('0001-01-01' as date)) as partition_day from final
+    union
+    select distinct coalesce(transacted_on, cast('0001-01-01' as date)) as partition_day
+    from {{ this }}
+    where verdict_key in (select verdict_key from changed_keys)
+),
+
+carried as (
+    select kept.*
+    from {{ this }} as kept
+    inner join rewritten_days
+        on coalesce(kept.transacted_on, cast('0001-01-01' as date)) = rewritten_days.partition_day
+    where kept.verdict_key not in (select verdict_key from changed_keys)
+)
+
+select {{ columns | join(', ') }} from final
+union all
+select {{ columns | join(', ') }} from carried
+{% else %}
 select * from final
+{% endif %}

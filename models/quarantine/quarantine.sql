@@ -6,6 +6,8 @@
     ('members', 'member_id'),
     ('transactions', 'transaction_id'),
     ('tier_changes', 'tier_change_id'),
+    ('point_events', 'point_event_id'),
+    ('engagement_events', 'engagement_event_id'),
     ('survey_responses', 'response_id'),
     ('order_lines', 'order_line_id'),
     ('marketing_spend', dbt.concat(["cast(spend_date as " ~ dbt.type_string() ~ ")", "'|'", 'channel'])),

@@ -18,19 +18,19 @@
     {% set schema = var('raw_schema', 'raw') %}
     {% set statements = ['create schema if not exists ' ~ adapter.quote(schema)] %}
     {% for source in graph.sources.values() | selectattr('source_name', 'equalto', 'loyalty') | sort(attribute='name') %}
-        {% set raw_file = loyalty_kpi.find_raw_file(raw_dir, source.name) %}
-        {% if raw_file is none %}
+        {% set raw_files = loyalty_kpi.find_raw_files(raw_dir, source.name) %}
+        {% if not raw_files %}
             {% if source.meta.get('required', false) %}
                 {{ exceptions.raise_compiler_error(
                     "Required raw file missing: no " ~ source.name ~ ".parquet or " ~ source.name ~ ".csv in '"
-                    ~ raw_dir ~ "' (LOYALTY_RAW_DIR). The project cannot build without it; see README.md, "
-                    ~ "section 'Raw data contract', for its columns.") }}
+                    ~ raw_dir ~ "' (LOYALTY_RAW_DIR), nor a directory " ~ source.name ~ "/ of such files. The "
+                    ~ "project cannot build without it; see README.md, section 'Raw data contract', for its columns.") }}
             {% endif %}
             {% do exceptions.warn("Optional raw file " ~ source.name ~ " not found in '" ~ raw_dir
                 ~ "': read as an empty table, the KPIs that need it are null.") %}
             {% set select_sql = loyalty_kpi.empty_raw_select(source) %}
         {% else %}
-            {% set select_sql = loyalty_kpi.raw_file_select(source, raw_file) %}
+            {% set select_sql = loyalty_kpi.raw_file_select(source, raw_files, raw_dir) %}
         {% endif %}
         {% do statements.append('create or replace view ' ~ adapter.quote(schema) ~ '.' ~ adapter.quote(source.name)
             ~ ' as ' ~ select_sql) %}
@@ -38,42 +38,64 @@
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
 
-{#- The path of <table>.parquet, else <table>.csv, in raw_dir; none when neither exists. -#}
-{% macro find_raw_file(raw_dir, table) %}
-    {% for extension in ['parquet', 'csv'] %}
-        {% set path = raw_dir ~ '/' ~ table ~ '.' ~ extension %}
-        {% set found = run_query("select count(*) from glob(" ~ loyalty_kpi.sql_string(path) ~ ")") %}
-        {% if found.columns[0].values()[0] > 0 %}{{ return(path) }}{% endif %}
+{#-
+    The files of a raw table, each one delivery (docs/raw_contract.md): <table>.parquet, else <table>.csv,
+    else the *.parquet files of the directory <table>/, else its *.csv files (sorted); [] when none.
+-#}
+{% macro find_raw_files(raw_dir, table) %}
+    {% for pattern in [table ~ '.parquet', table ~ '.csv', table ~ '/*.parquet', table ~ '/*.csv'] %}
+        {% set found = run_query("select file from glob(" ~ loyalty_kpi.sql_string(raw_dir ~ '/' ~ pattern)
+            ~ ") order by file") %}
+        {% if found.rows | length > 0 %}{{ return(found.columns[0].values() | list) }}{% endif %}
     {% endfor %}
-    {{ return(none) }}
+    {{ return([]) }}
 {% endmacro %}
 
-{#- A select of the contract's columns from one raw file; a missing required column stops the run. -#}
-{% macro raw_file_select(source, path) %}
-    {% if path.endswith('.csv') %}
-        {% set reader = "read_csv(" ~ loyalty_kpi.sql_string(path) ~ ", header = true, all_varchar = true)" %}
+{#-
+    A select of the contract's columns from a raw table's files, and `_delivery`: the file each row came
+    from, relative to raw_dir (`transactions.parquet`, `transactions/2024-06-01.parquet`). Every file is
+    checked: a missing required column stops the run naming the file; extra columns are reported.
+-#}
+{% macro raw_file_select(source, paths, raw_dir) %}
+    {% set csv = paths[0].endswith('.csv') %}
+    {% set present_anywhere = [] %}
+    {% for path in paths %}
+        {% set one = ("read_csv(" ~ loyalty_kpi.sql_string(path) ~ ", header = true, all_varchar = true)") if csv
+            else ("read_parquet(" ~ loyalty_kpi.sql_string(path) ~ ")") %}
+        {% set described = run_query("describe select * from " ~ one) %}
+        {% set present = described.columns[0].values() | map('lower') | list %}
+        {% set extra = present | reject('in', source.columns.keys() | list) | list %}
+        {% if extra %}
+            {% do exceptions.warn("Raw file '" ~ path ~ "' has columns that are not in the raw contract, ignored: "
+                ~ extra | join(', ') ~ ".") %}
+        {% endif %}
+        {% for column in source.columns.values() %}
+            {% if column.name in present %}
+                {% do present_anywhere.append(column.name) %}
+            {% elif not column.meta.get('optional', false) %}
+                {{ exceptions.raise_compiler_error(
+                    "Raw file '" ~ path ~ "' has no column '" ~ column.name ~ "', which the raw contract requires "
+                    ~ "(columns found: " ~ present | join(', ') ~ "). See README.md, section 'Raw data contract'.") }}
+            {% endif %}
+        {% endfor %}
+    {% endfor %}
+    {% set literals = [] %}
+    {% for path in paths %}{% do literals.append(loyalty_kpi.sql_string(path)) %}{% endfor %}
+    {% set options = "filename = '_delivery', union_by_name = true" %}
+    {% if csv %}
+        {% set reader = "read_csv([" ~ literals | join(', ') ~ "], header = true, all_varchar = true, " ~ options ~ ")" %}
     {% else %}
-        {% set reader = "read_parquet(" ~ loyalty_kpi.sql_string(path) ~ ")" %}
-    {% endif %}
-    {% set described = run_query("describe select * from " ~ reader) %}
-    {% set present = described.columns[0].values() | map('lower') | list %}
-    {% set extra = present | reject('in', source.columns.keys() | list) | list %}
-    {% if extra %}
-        {% do exceptions.warn("Raw file '" ~ path ~ "' has columns that are not in the raw contract, ignored: "
-            ~ extra | join(', ') ~ ".") %}
+        {% set reader = "read_parquet([" ~ literals | join(', ') ~ "], " ~ options ~ ")" %}
     {% endif %}
     {% set columns = [] %}
     {% for column in source.columns.values() %}
-        {% if column.name in present %}
+        {% if column.name in present_anywhere %}
             {% do columns.append(adapter.quote(column.name)) %}
-        {% elif column.meta.get('optional', false) %}
-            {% do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) %}
         {% else %}
-            {{ exceptions.raise_compiler_error(
-                "Raw file '" ~ path ~ "' has no column '" ~ column.name ~ "', which the raw contract requires "
-                ~ "(columns found: " ~ present | join(', ') ~ "). See README.md, section 'Raw data contract'.") }}
+            {% do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) %}
         {% endif %}
     {% endfor %}
+    {% do columns.append('substr("_delivery", ' ~ (raw_dir | length + 2) ~ ') as "_delivery"') %}
     {{ return('select ' ~ columns | join(', ') ~ ' from ' ~ reader) }}
 {% endmacro %}
 
@@ -83,6 +105,7 @@
     {% for column in source.columns.values() %}
         {% do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) %}
     {% endfor %}
+    {% do columns.append('cast(null as varchar) as "_delivery"') %}
     {{ return('select ' ~ columns | join(', ') ~ ' where 1 = 0') }}
 {% endmacro %}
 
@@ -116,8 +139,13 @@
             {% for column in source.columns.values() %}
                 {% do columns.append(adapter.quote(column.name) ~ ' ' ~ column.data_type) %}
             {% endfor %}
+            {% do columns.append('"_delivery" text') %}
             {% do statements.append('create table if not exists ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')') %}
         {% else %}
+            {% if '_delivery' not in present[source.name] %}
+                {#- a raw table of your own, without the loader's delivery column: one delivery (null) -#}
+                {% do statements.append('alter table ' ~ relation ~ ' add column if not exists "_delivery" text') %}
+            {% endif %}
             {% for column in source.columns.values() if column.name not in present[source.name] %}
                 {{ exceptions.raise_compiler_error(
                     "Raw table " ~ schema ~ "." ~ source.name ~ " has no column '" ~ column.name ~ "', which "
@@ -167,6 +195,7 @@
             {% for column in source.columns.values() %}
                 {% do columns.append('cast(null as ' ~ loyalty_kpi.spark_type(column.data_type) ~ ') as ' ~ column.name) %}
             {% endfor %}
+            {% do columns.append('cast(null as string) as _delivery') %}
             {% do statements.append('create or replace view ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' where 1 = 0') %}
         {% else %}
             {% set path = raw_dir ~ '/' ~ source.name ~ '.' ~ extension %}
@@ -192,6 +221,8 @@
                         ~ "(columns found: " ~ present | join(', ') ~ "). See README.md, section 'Raw data contract'.") }}
                 {% endif %}
             {% endfor %}
+            {#- one file, one delivery (a directory of deliveries is not read on Spark yet: README "Engines") -#}
+            {% do columns.append(loyalty_kpi.sql_string(source.name ~ '.' ~ extension) ~ ' as _delivery') %}
             {% do statements.append('create or replace view ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' from ' ~ file_table) %}
         {% endif %}
     {% endfor %}

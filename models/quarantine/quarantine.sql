@@ -19,6 +19,7 @@ with base_rows as (
     {% for table, key in keyed_tables -%}
     select
         '{{ table }}' as raw_table,
+        delivery,
         {{ key }} as record_key,
         row_status,
         quarantine_reason,
@@ -36,6 +37,7 @@ reasons as (
 final as (
     select
         base_rows.raw_table,
+        base_rows.delivery,
         base_rows.record_key,
         base_rows.row_status,
         coalesce(base_rows.quarantine_reason, 'identical_duplicate') as reason,

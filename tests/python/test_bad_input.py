@@ -254,3 +254,60 @@ def test_an_extra_column_is_ignored_and_reported(dirty_build: Build) -> None:
     assert "marketing_spend.csv' has columns that are not in the raw contract, ignored: campaign" in " ".join(
         dirty_build.output.split()
     )
+
+
+@pytest.fixture(scope="module")
+def two_deliveries(dbt_build: BuildFn, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The worked example with transactions delivered as a directory of two files (docs/raw_contract.md
+    "Deliveries"): the original rows, then a file re-delivering three of them and an orphan."""
+    raw = tmp_path_factory.mktemp("deliveries") / "raw"
+    shutil.copytree(WORKED_EXAMPLE / "raw", raw)
+    transactions = pd.read_csv(raw / "transactions.csv", dtype=str, keep_default_na=False)
+    (raw / "transactions.csv").unlink()
+    (raw / "transactions").mkdir()
+    transactions.to_csv(raw / "transactions" / "2024-06-01.csv", index=False)
+    second = pd.concat(
+        [
+            transactions.head(3),
+            pd.DataFrame(
+                [["B100", "M99", "2024-03-01 10:00:00", "10.0", "purchase", "web"]],
+                columns=transactions.columns,
+            ),
+        ]
+    )
+    second.to_csv(raw / "transactions" / "2024-06-02.csv", index=False)
+    build = dbt_build(raw, dbt_vars={"quarantine_error_pct": 100})
+    assert build.returncode == 0, build.output
+    return build
+
+
+def test_each_delivery_is_reconciled(two_deliveries: Build) -> None:
+    reconciliation = two_deliveries.table("raw_reconciliation")
+    assert (reconciliation["unaccounted_rows"] == 0).all()
+    rows = {
+        (row.raw_table, row.delivery): (
+            row.raw_rows,
+            row.valid_rows,
+            row.quarantined_rows,
+            row.duplicate_rows,
+        )
+        for row in reconciliation.itertuples()
+        if row.raw_table in ("transactions", "members")
+    }
+    assert rows == {
+        ("members", "members.csv"): (12, 12, 0, 0),
+        ("transactions", "transactions/2024-06-01.csv"): (25, 25, 0, 0),
+        # the re-delivered rows collapse into the first delivery's, the orphan is quarantined
+        ("transactions", "transactions/2024-06-02.csv"): (4, 0, 1, 3),
+    }
+    quarantine = two_deliveries.table("quarantine", schema="quarantine")
+    assert set(quarantine["delivery"]) == {"transactions/2024-06-02.csv"}
+    # an absent optional table: one row, no delivery
+    absent = reconciliation[reconciliation["raw_table"] == "point_events"]
+    assert absent["delivery"].isna().all() and len(absent) == 1
+
+
+def test_deliveries_move_no_kpi(two_deliveries: Build) -> None:
+    expected = pd.read_csv(WORKED_EXAMPLE / "expected" / "kpi_monthly.csv", dtype=str, keep_default_na=False)
+    differences = compare_frames(two_deliveries.table("kpi_monthly"), expected, ["month_start"])
+    assert not differences, "\n".join(differences)

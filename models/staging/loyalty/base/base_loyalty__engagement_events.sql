@@ -24,6 +24,7 @@ members as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(engagement_event_id as {{ dbt.type_string() }})), '') as engagement_event_id,
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
         lower(nullif(trim(cast(event_type as {{ dbt.type_string() }})), '')) as event_type,
@@ -68,6 +69,7 @@ final as (
         cast(occurred_at as date) as occurred_on,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at
     from verdicts

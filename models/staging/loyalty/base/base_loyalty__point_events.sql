@@ -23,6 +23,7 @@ members as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(point_event_id as {{ dbt.type_string() }})), '') as point_event_id,
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
         nullif(trim(cast(transaction_id as {{ dbt.type_string() }})), '') as transaction_id,
@@ -73,6 +74,7 @@ final as (
         cast(occurred_at as date) as occurred_on,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at
     from verdicts

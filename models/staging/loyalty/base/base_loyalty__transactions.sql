@@ -26,6 +26,7 @@ members as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(transaction_id as {{ dbt.type_string() }})), '') as transaction_id,
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
         {{ try_cast('amount', 'decimal(18, 2)') }} as amount,
@@ -76,6 +77,7 @@ final as (
         cast(transacted_at as date) as transacted_on,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at
     from verdicts

@@ -160,9 +160,10 @@
 {% endmacro %}
 
 {#-
-    Spark: each raw file becomes an external table `<table>__file` (Parquet as it is; CSV with a header
-    row, RFC 4180 quoting, every column a string, a malformed row failing the run) and `<table>` a view of
-    the contract's columns over it, checked as on DuckDB. var('raw_dir') must be absolute (a path or a
+    Spark: each raw file (or directory of delivery files) becomes an external table `<table>__file`
+    (Parquet as it is; CSV with a header row, RFC 4180 quoting, every column a string, a malformed row
+    failing the run) and `<table>` a view of the contract's columns and `_delivery` over it, checked as on
+    DuckDB (a directory: its merged Parquet schema, or its CSV files' first header). var('raw_dir') must be absolute (a path or a
     URI the cluster can read): a Thrift Server does not share dbt's working directory.
 -#}
 {% macro spark__create_raw_relations() %}
@@ -175,13 +176,27 @@
     {% endif %}
     {% set schema = var('raw_schema', 'raw') %}
     {% do run_query('create schema if not exists ' ~ schema) %}
-    {% set listed = run_query("select path from binaryFile.`" ~ raw_dir ~ "`") %}
+    {#- every file under raw_dir, by its path relative to it (a table's directory holds its deliveries) -#}
+    {% do run_query("create or replace temporary view loyalty_raw_listing using binaryFile options (path "
+        ~ loyalty_kpi.sql_string(raw_dir) ~ ", recursiveFileLookup 'true')") %}
+    {% set listed = run_query("select path from loyalty_raw_listing") %}
     {% set names = [] %}
-    {% for path in listed.columns[0].values() %}{% do names.append(path.split('/')[-1]) %}{% endfor %}
+    {% for path in listed.columns[0].values() %}{% do names.append(path.split(raw_dir ~ '/')[-1]) %}{% endfor %}
     {% set statements = [] %}
     {% for source in graph.sources.values() | selectattr('source_name', 'equalto', 'loyalty') | sort(attribute='name') %}
         {% set view = schema ~ '.' ~ source.name %}
-        {% set extension = 'parquet' if source.name ~ '.parquet' in names else 'csv' if source.name ~ '.csv' in names else none %}
+        {% set in_directory = {'parquet': [], 'csv': []} %}
+        {% for name in names %}
+            {% for extension in ['parquet', 'csv'] %}
+                {% if modules.re.fullmatch(modules.re.escape(source.name) ~ '/[^/]+[.]' ~ extension, name) %}
+                    {% do in_directory[extension].append(name) %}
+                {% endif %}
+            {% endfor %}
+        {% endfor %}
+        {% set is_directory = source.name ~ '.parquet' not in names and source.name ~ '.csv' not in names
+            and (in_directory['parquet'] or in_directory['csv']) %}
+        {% set extension = 'parquet' if source.name ~ '.parquet' in names else 'csv' if source.name ~ '.csv' in names
+            else 'parquet' if in_directory['parquet'] else 'csv' if in_directory['csv'] else none %}
         {% if extension is none %}
             {% if source.meta.get('required', false) %}
                 {{ exceptions.raise_compiler_error(
@@ -198,11 +213,17 @@
             {% do columns.append('cast(null as string) as _delivery') %}
             {% do statements.append('create or replace view ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' where 1 = 0') %}
         {% else %}
-            {% set path = raw_dir ~ '/' ~ source.name ~ '.' ~ extension %}
+            {% set path = raw_dir ~ '/' ~ source.name ~ ('' if is_directory else '.' ~ extension) %}
             {% set file_table = view ~ '__file' %}
+            {% set options = ["header 'true'", "escape '\"'", "multiLine 'true'", "mode 'FAILFAST'"] if extension == 'csv' else [] %}
+            {% if is_directory %}
+                {#- the directory's files of the format, their Parquet schemas merged (CSV: the first file's header) -#}
+                {% do options.append("pathGlobFilter '*." ~ extension ~ "'") %}
+                {% if extension == 'parquet' %}{% do options.append("mergeSchema 'true'") %}{% endif %}
+            {% endif %}
             {% do run_query('drop table if exists ' ~ file_table) %}
             {% do run_query('create table ' ~ file_table ~ ' using ' ~ extension
-                ~ (" options (header 'true', escape '\"', multiLine 'true', mode 'FAILFAST')" if extension == 'csv' else '')
+                ~ (' options (' ~ options | join(', ') ~ ')' if options else '')
                 ~ ' location ' ~ loyalty_kpi.sql_string(path)) %}
             {% set described = run_query('describe table ' ~ file_table) %}
             {% set present = [] %}
@@ -221,8 +242,13 @@
                         ~ "(columns found: " ~ present | join(', ') ~ "). See README.md, section 'Raw data contract'.") }}
                 {% endif %}
             {% endfor %}
-            {#- one file, one delivery (a directory of deliveries is not read on Spark yet: README "Engines") -#}
-            {% do columns.append(loyalty_kpi.sql_string(source.name ~ '.' ~ extension) ~ ' as _delivery') %}
+            {#- the delivery: the file, relative to raw_dir -#}
+            {% if is_directory %}
+                {% do columns.append("concat(" ~ loyalty_kpi.sql_string(source.name ~ '/')
+                    ~ ", regexp_extract(input_file_name(), '[^/]+$', 0)) as _delivery") %}
+            {% else %}
+                {% do columns.append(loyalty_kpi.sql_string(source.name ~ '.' ~ extension) ~ ' as _delivery') %}
+            {% endif %}
             {% do statements.append('create or replace view ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' from ' ~ file_table) %}
         {% endif %}
     {% endfor %}

@@ -9,8 +9,18 @@
 
 with raw_counts as (
     {% for table in tables -%}
-    select '{{ table }}' as raw_table, delivery, count(*) as raw_rows
-    from (select _delivery as delivery from {{ erased_source(table) }} as raw_rows) as deliveries
+    {%- set probe = (graph.sources['source.' ~ project_name ~ '.loyalty.' ~ table].columns.keys() | list | first)
+        if execute else 'probe' %}
+    -- every row counted through one of its columns: Spark's multi-line CSV reader fails on a scan that
+    -- reads no column at all (the delivery is a constant there)
+    select
+        '{{ table }}' as raw_table,
+        delivery,
+        count(probe) + count(case when probe is null then 1 end) as raw_rows
+    from (
+        select _delivery as delivery, {{ adapter.quote(probe) }} as probe
+        from {{ erased_source(table) }} as raw_rows
+    ) as deliveries
     group by delivery
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

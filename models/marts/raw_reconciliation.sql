@@ -55,9 +55,10 @@ quarantine_counts as (
 ),
 
 deliveries as (
-    select raw_table, delivery from raw_counts
+    -- the conditions (always true) keep a column of each scan: see raw_counts
+    select raw_table, delivery from raw_counts where raw_rows > 0
     union
-    select raw_table, delivery from verdict_counts
+    select raw_table, delivery from verdict_counts where valid_rows + quarantined_rows + duplicate_rows > 0
 ),
 
 tables as (

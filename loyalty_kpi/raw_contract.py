@@ -62,22 +62,46 @@ def raw_contract(sources_yml: Path = SOURCES_YML) -> tuple[RawTable, ...]:
     return tuple(sorted(tables, key=lambda table: table.name))
 
 
-def find_raw_file(raw_dir: Path, table: RawTable) -> Path | None:
-    """``<table>.parquet``, else ``<table>.csv``, in raw_dir; None when neither exists.
+DELIVERY_COLUMN = "_delivery"
 
-    A missing required file raises RawContractError with the message of the DuckDB hook.
+
+def find_raw_files(raw_dir: Path, table: RawTable) -> list[Path]:
+    """The files of a raw table, each one delivery: ``<table>.parquet``, else ``<table>.csv``, else the
+    ``*.parquet`` files of the directory ``<table>/``, else its ``*.csv`` files (sorted); [] when none.
+
+    A missing required table raises RawContractError with the message of the DuckDB hook.
     """
     for extension in ("parquet", "csv"):
         path = raw_dir / f"{table.name}.{extension}"
         if path.is_file():
-            return path
+            return [path]
+    directory = raw_dir / table.name
+    for extension in ("parquet", "csv"):
+        files = (
+            sorted(p for p in directory.glob(f"*.{extension}") if p.is_file()) if directory.is_dir() else []
+        )
+        if files:
+            return files
     if table.required:
         raise RawContractError(
             f"Required raw file missing: no {table.name}.parquet or {table.name}.csv in '{raw_dir}' "
-            "(LOYALTY_RAW_DIR). The project cannot build without it; see README.md, section "
-            "'Raw data contract', for its columns."
+            f"(LOYALTY_RAW_DIR), nor a directory {table.name}/ of such files. The project cannot build "
+            "without it; see README.md, section 'Raw data contract', for its columns."
         )
-    return None
+    return []
+
+
+def find_raw_file(raw_dir: Path, table: RawTable) -> Path | None:
+    """The table's one file, or its directory when it is delivered as several; None when absent."""
+    files = find_raw_files(raw_dir, table)
+    if not files:
+        return None
+    return files[0] if len(files) == 1 and files[0].parent == raw_dir else raw_dir / table.name
+
+
+def delivery_name(raw_dir: Path, path: Path) -> str:
+    """A delivery's name: its file's path relative to raw_dir (``transactions/2024-06-01.parquet``)."""
+    return path.relative_to(raw_dir).as_posix()
 
 
 def missing_optional_file_warning(raw_dir: Path, table: RawTable) -> str:

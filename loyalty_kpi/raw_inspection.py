@@ -9,7 +9,13 @@ from pathlib import Path
 
 import duckdb
 
-from loyalty_kpi.raw_contract import RawContractError, RawTable, check_columns, find_raw_file
+from loyalty_kpi.raw_contract import (
+    RawContractError,
+    RawTable,
+    check_columns,
+    find_raw_file,
+    find_raw_files,
+)
 
 
 @dataclass
@@ -34,11 +40,12 @@ def event_time_column(table: RawTable) -> str | None:
     return next((c.name for c in table.columns if c.data_type in ("timestamp", "date")), None)
 
 
-def _reader(path: Path) -> str:
-    quoted = str(path).replace("'", "''")
-    if path.suffix == ".csv":
-        return f"read_csv('{quoted}', header = true, all_varchar = true)"
-    return f"read_parquet('{quoted}')"
+def _reader(paths: list[Path]) -> str:
+    """All the files (deliveries) of a table, their columns matched by name."""
+    quoted = ", ".join("'" + str(path).replace("'", "''") + "'" for path in paths)
+    if paths[0].suffix == ".csv":
+        return f"read_csv([{quoted}], header = true, all_varchar = true, union_by_name = true)"
+    return f"read_parquet([{quoted}], union_by_name = true)"
 
 
 def _cast_type(data_type: str) -> str:
@@ -47,28 +54,33 @@ def _cast_type(data_type: str) -> str:
 
 
 def inspect_raw_file(raw_dir: Path, table: RawTable) -> FileReport:
-    """Read one raw table's file and check it: present when required, readable, every required column
-    there, every value castable to its contract type."""
+    """Read one raw table's file (or the files of its directory, docs/raw_contract.md "Deliveries") and
+    check it: present when required, readable, every required column there, every value castable to its
+    contract type."""
     try:
-        path = find_raw_file(raw_dir, table)
+        files = find_raw_files(raw_dir, table)
     except RawContractError as error:
         return FileReport(table=table.name, path=None, problems=[str(error)])
+    path = find_raw_file(raw_dir, table)
     report = FileReport(table=table.name, path=path)
     if path is None:
         return report
-    report.size_bytes = path.stat().st_size
+    report.size_bytes = sum(file.stat().st_size for file in files)
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
-        try:
-            described = con.execute(f"describe select * from {_reader(path)}").fetchall()
-        except duckdb.Error as error:
-            report.problems.append(f"'{path}' is not readable: {error}")
-            return report
-        present = [row[0].lower() for row in described]
-        try:
-            check_columns(path, table, present)
-        except RawContractError as error:
-            report.problems.append(str(error))
+        present = []
+        for file in files:
+            try:
+                described = con.execute(f"describe select * from {_reader([file])}").fetchall()
+            except duckdb.Error as error:
+                report.problems.append(f"'{file}' is not readable: {error}")
+                return report
+            in_file = [row[0].lower() for row in described]
+            present += [name for name in in_file if name not in present]
+            try:
+                check_columns(file, table, in_file)
+            except RawContractError as error:
+                report.problems.append(str(error))
         report.extra_columns = [name for name in present if name not in {c.name for c in table.columns}]
         checked = [column for column in table.columns if column.name in present]
         event_time = event_time_column(table)
@@ -82,7 +94,7 @@ def inspect_raw_file(raw_dir: Path, table: RawTable) -> FileReport:
             ),
         ]
         try:
-            row = con.execute(f"select {', '.join(measures)} from {_reader(path)}").fetchone()
+            row = con.execute(f"select {', '.join(measures)} from {_reader(files)}").fetchone()
         except duckdb.Error as error:
             report.problems.append(f"'{path}' could not be read to the end: {error}")
             return report

@@ -18,19 +18,19 @@
     {% set schema = var('raw_schema', 'raw') %}
     {% set statements = ['create schema if not exists ' ~ adapter.quote(schema)] %}
     {% for source in graph.sources.values() | selectattr('source_name', 'equalto', 'loyalty') | sort(attribute='name') %}
-        {% set raw_file = loyalty_kpi.find_raw_file(raw_dir, source.name) %}
-        {% if raw_file is none %}
+        {% set raw_files = loyalty_kpi.find_raw_files(raw_dir, source.name) %}
+        {% if not raw_files %}
             {% if source.meta.get('required', false) %}
                 {{ exceptions.raise_compiler_error(
                     "Required raw file missing: no " ~ source.name ~ ".parquet or " ~ source.name ~ ".csv in '"
-                    ~ raw_dir ~ "' (LOYALTY_RAW_DIR). The project cannot build without it; see README.md, "
-                    ~ "section 'Raw data contract', for its columns.") }}
+                    ~ raw_dir ~ "' (LOYALTY_RAW_DIR), nor a directory " ~ source.name ~ "/ of such files. The "
+                    ~ "project cannot build without it; see README.md, section 'Raw data contract', for its columns.") }}
             {% endif %}
             {% do exceptions.warn("Optional raw file " ~ source.name ~ " not found in '" ~ raw_dir
                 ~ "': read as an empty table, the KPIs that need it are null.") %}
             {% set select_sql = loyalty_kpi.empty_raw_select(source) %}
         {% else %}
-            {% set select_sql = loyalty_kpi.raw_file_select(source, raw_file) %}
+            {% set select_sql = loyalty_kpi.raw_file_select(source, raw_files, raw_dir) %}
         {% endif %}
         {% do statements.append('create or replace view ' ~ adapter.quote(schema) ~ '.' ~ adapter.quote(source.name)
             ~ ' as ' ~ select_sql) %}
@@ -38,42 +38,64 @@
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
 
-{#- The path of <table>.parquet, else <table>.csv, in raw_dir; none when neither exists. -#}
-{% macro find_raw_file(raw_dir, table) %}
-    {% for extension in ['parquet', 'csv'] %}
-        {% set path = raw_dir ~ '/' ~ table ~ '.' ~ extension %}
-        {% set found = run_query("select count(*) from glob(" ~ loyalty_kpi.sql_string(path) ~ ")") %}
-        {% if found.columns[0].values()[0] > 0 %}{{ return(path) }}{% endif %}
+{#-
+    The files of a raw table, each one delivery (docs/raw_contract.md): <table>.parquet, else <table>.csv,
+    else the *.parquet files of the directory <table>/, else its *.csv files (sorted); [] when none.
+-#}
+{% macro find_raw_files(raw_dir, table) %}
+    {% for pattern in [table ~ '.parquet', table ~ '.csv', table ~ '/*.parquet', table ~ '/*.csv'] %}
+        {% set found = run_query("select file from glob(" ~ loyalty_kpi.sql_string(raw_dir ~ '/' ~ pattern)
+            ~ ") order by file") %}
+        {% if found.rows | length > 0 %}{{ return(found.columns[0].values() | list) }}{% endif %}
     {% endfor %}
-    {{ return(none) }}
+    {{ return([]) }}
 {% endmacro %}
 
-{#- A select of the contract's columns from one raw file; a missing required column stops the run. -#}
-{% macro raw_file_select(source, path) %}
-    {% if path.endswith('.csv') %}
-        {% set reader = "read_csv(" ~ loyalty_kpi.sql_string(path) ~ ", header = true, all_varchar = true)" %}
+{#-
+    A select of the contract's columns from a raw table's files, and `_delivery`: the file each row came
+    from, relative to raw_dir (`transactions.parquet`, `transactions/2024-06-01.parquet`). Every file is
+    checked: a missing required column stops the run naming the file; extra columns are reported.
+-#}
+{% macro raw_file_select(source, paths, raw_dir) %}
+    {% set csv = paths[0].endswith('.csv') %}
+    {% set present_anywhere = [] %}
+    {% for path in paths %}
+        {% set one = ("read_csv(" ~ loyalty_kpi.sql_string(path) ~ ", header = true, all_varchar = true)") if csv
+            else ("read_parquet(" ~ loyalty_kpi.sql_string(path) ~ ")") %}
+        {% set described = run_query("describe select * from " ~ one) %}
+        {% set present = described.columns[0].values() | map('lower') | list %}
+        {% set extra = present | reject('in', source.columns.keys() | list) | list %}
+        {% if extra %}
+            {% do exceptions.warn("Raw file '" ~ path ~ "' has columns that are not in the raw contract, ignored: "
+                ~ extra | join(', ') ~ ".") %}
+        {% endif %}
+        {% for column in source.columns.values() %}
+            {% if column.name in present %}
+                {% do present_anywhere.append(column.name) %}
+            {% elif not column.meta.get('optional', false) %}
+                {{ exceptions.raise_compiler_error(
+                    "Raw file '" ~ path ~ "' has no column '" ~ column.name ~ "', which the raw contract requires "
+                    ~ "(columns found: " ~ present | join(', ') ~ "). See README.md, section 'Raw data contract'.") }}
+            {% endif %}
+        {% endfor %}
+    {% endfor %}
+    {% set literals = [] %}
+    {% for path in paths %}{% do literals.append(loyalty_kpi.sql_string(path)) %}{% endfor %}
+    {% set options = "filename = '_delivery', union_by_name = true" %}
+    {% if csv %}
+        {% set reader = "read_csv([" ~ literals | join(', ') ~ "], header = true, all_varchar = true, " ~ options ~ ")" %}
     {% else %}
-        {% set reader = "read_parquet(" ~ loyalty_kpi.sql_string(path) ~ ")" %}
-    {% endif %}
-    {% set described = run_query("describe select * from " ~ reader) %}
-    {% set present = described.columns[0].values() | map('lower') | list %}
-    {% set extra = present | reject('in', source.columns.keys() | list) | list %}
-    {% if extra %}
-        {% do exceptions.warn("Raw file '" ~ path ~ "' has columns that are not in the raw contract, ignored: "
-            ~ extra | join(', ') ~ ".") %}
+        {% set reader = "read_parquet([" ~ literals | join(', ') ~ "], " ~ options ~ ")" %}
     {% endif %}
     {% set columns = [] %}
     {% for column in source.columns.values() %}
-        {% if column.name in present %}
+        {% if column.name in present_anywhere %}
             {% do columns.append(adapter.quote(column.name)) %}
-        {% elif column.meta.get('optional', false) %}
-            {% do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) %}
         {% else %}
-            {{ exceptions.raise_compiler_error(
-                "Raw file '" ~ path ~ "' has no column '" ~ column.name ~ "', which the raw contract requires "
-                ~ "(columns found: " ~ present | join(', ') ~ "). See README.md, section 'Raw data contract'.") }}
+            {% do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) %}
         {% endif %}
     {% endfor %}
+    {% do columns.append('substr("_delivery", ' ~ (raw_dir | length + 2) ~ ') as "_delivery"') %}
     {{ return('select ' ~ columns | join(', ') ~ ' from ' ~ reader) }}
 {% endmacro %}
 
@@ -83,6 +105,7 @@
     {% for column in source.columns.values() %}
         {% do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) %}
     {% endfor %}
+    {% do columns.append('cast(null as varchar) as "_delivery"') %}
     {{ return('select ' ~ columns | join(', ') ~ ' where 1 = 0') }}
 {% endmacro %}
 
@@ -116,8 +139,13 @@
             {% for column in source.columns.values() %}
                 {% do columns.append(adapter.quote(column.name) ~ ' ' ~ column.data_type) %}
             {% endfor %}
+            {% do columns.append('"_delivery" text') %}
             {% do statements.append('create table if not exists ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')') %}
         {% else %}
+            {% if '_delivery' not in present[source.name] %}
+                {#- a raw table of your own, without the loader's delivery column: one delivery (null) -#}
+                {% do statements.append('alter table ' ~ relation ~ ' add column if not exists "_delivery" text') %}
+            {% endif %}
             {% for column in source.columns.values() if column.name not in present[source.name] %}
                 {{ exceptions.raise_compiler_error(
                     "Raw table " ~ schema ~ "." ~ source.name ~ " has no column '" ~ column.name ~ "', which "
@@ -132,9 +160,10 @@
 {% endmacro %}
 
 {#-
-    Spark: each raw file becomes an external table `<table>__file` (Parquet as it is; CSV with a header
-    row, RFC 4180 quoting, every column a string, a malformed row failing the run) and `<table>` a view of
-    the contract's columns over it, checked as on DuckDB. var('raw_dir') must be absolute (a path or a
+    Spark: each raw file (or directory of delivery files) becomes an external table `<table>__file`
+    (Parquet as it is; CSV with a header row, RFC 4180 quoting, every column a string, a malformed row
+    failing the run) and `<table>` a view of the contract's columns and `_delivery` over it, checked as on
+    DuckDB (a directory: its merged Parquet schema, or its CSV files' first header). var('raw_dir') must be absolute (a path or a
     URI the cluster can read): a Thrift Server does not share dbt's working directory.
 -#}
 {% macro spark__create_raw_relations() %}
@@ -147,13 +176,27 @@
     {% endif %}
     {% set schema = var('raw_schema', 'raw') %}
     {% do run_query('create schema if not exists ' ~ schema) %}
-    {% set listed = run_query("select path from binaryFile.`" ~ raw_dir ~ "`") %}
+    {#- every file under raw_dir, by its path relative to it (a table's directory holds its deliveries) -#}
+    {% do run_query("create or replace temporary view loyalty_raw_listing using binaryFile options (path "
+        ~ loyalty_kpi.sql_string(raw_dir) ~ ", recursiveFileLookup 'true')") %}
+    {% set listed = run_query("select path from loyalty_raw_listing") %}
     {% set names = [] %}
-    {% for path in listed.columns[0].values() %}{% do names.append(path.split('/')[-1]) %}{% endfor %}
+    {% for path in listed.columns[0].values() %}{% do names.append(path.split(raw_dir ~ '/')[-1]) %}{% endfor %}
     {% set statements = [] %}
     {% for source in graph.sources.values() | selectattr('source_name', 'equalto', 'loyalty') | sort(attribute='name') %}
         {% set view = schema ~ '.' ~ source.name %}
-        {% set extension = 'parquet' if source.name ~ '.parquet' in names else 'csv' if source.name ~ '.csv' in names else none %}
+        {% set in_directory = {'parquet': [], 'csv': []} %}
+        {% for name in names %}
+            {% for extension in ['parquet', 'csv'] %}
+                {% if modules.re.fullmatch(modules.re.escape(source.name) ~ '/[^/]+[.]' ~ extension, name) %}
+                    {% do in_directory[extension].append(name) %}
+                {% endif %}
+            {% endfor %}
+        {% endfor %}
+        {% set is_directory = source.name ~ '.parquet' not in names and source.name ~ '.csv' not in names
+            and (in_directory['parquet'] or in_directory['csv']) %}
+        {% set extension = 'parquet' if source.name ~ '.parquet' in names else 'csv' if source.name ~ '.csv' in names
+            else 'parquet' if in_directory['parquet'] else 'csv' if in_directory['csv'] else none %}
         {% if extension is none %}
             {% if source.meta.get('required', false) %}
                 {{ exceptions.raise_compiler_error(
@@ -167,13 +210,20 @@
             {% for column in source.columns.values() %}
                 {% do columns.append('cast(null as ' ~ loyalty_kpi.spark_type(column.data_type) ~ ') as ' ~ column.name) %}
             {% endfor %}
+            {% do columns.append('cast(null as string) as _delivery') %}
             {% do statements.append('create or replace view ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' where 1 = 0') %}
         {% else %}
-            {% set path = raw_dir ~ '/' ~ source.name ~ '.' ~ extension %}
+            {% set path = raw_dir ~ '/' ~ source.name ~ ('' if is_directory else '.' ~ extension) %}
             {% set file_table = view ~ '__file' %}
+            {% set options = ["header 'true'", "escape '\"'", "multiLine 'true'", "mode 'FAILFAST'"] if extension == 'csv' else [] %}
+            {% if is_directory %}
+                {#- the directory's files of the format, their Parquet schemas merged (CSV: the first file's header) -#}
+                {% do options.append("pathGlobFilter '*." ~ extension ~ "'") %}
+                {% if extension == 'parquet' %}{% do options.append("mergeSchema 'true'") %}{% endif %}
+            {% endif %}
             {% do run_query('drop table if exists ' ~ file_table) %}
             {% do run_query('create table ' ~ file_table ~ ' using ' ~ extension
-                ~ (" options (header 'true', escape '\"', multiLine 'true', mode 'FAILFAST')" if extension == 'csv' else '')
+                ~ (' options (' ~ options | join(', ') ~ ')' if options else '')
                 ~ ' location ' ~ loyalty_kpi.sql_string(path)) %}
             {% set described = run_query('describe table ' ~ file_table) %}
             {% set present = [] %}
@@ -192,6 +242,13 @@
                         ~ "(columns found: " ~ present | join(', ') ~ "). See README.md, section 'Raw data contract'.") }}
                 {% endif %}
             {% endfor %}
+            {#- the delivery: the file, relative to raw_dir -#}
+            {% if is_directory %}
+                {% do columns.append("concat(" ~ loyalty_kpi.sql_string(source.name ~ '/')
+                    ~ ", regexp_extract(input_file_name(), '[^/]+$', 0)) as _delivery") %}
+            {% else %}
+                {% do columns.append(loyalty_kpi.sql_string(source.name ~ '.' ~ extension) ~ ' as _delivery') %}
+            {% endif %}
             {% do statements.append('create or replace view ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' from ' ~ file_table) %}
         {% endif %}
     {% endfor %}

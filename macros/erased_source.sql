@@ -5,8 +5,8 @@
     holds the id while every aggregate KPI stays computable (the member still counts, under a key that
     cannot be traced back without the secret var `erasure_salt`).
 
-    erased_source(table): the raw table as a subquery with its member ids anonymised; models read the
-    raw contract through it instead of source().
+    erased_source(table): the raw table as a subquery with its member ids anonymised and its column
+    `_delivery` (the file the row came from); models read the raw contract through it instead of source().
 -#}
 {% macro erased_source(table) %}
     {%- set relation = source('loyalty', table) -%}
@@ -22,6 +22,9 @@
             {%- do columns.append(adapter.quote(column.name)) -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- the delivery (file) the row came from (macro create_raw_relations); null: the table's one delivery -#}
+    {%- do columns.append('coalesce(cast(' ~ adapter.quote('_delivery') ~ ' as ' ~ dbt.type_string() ~ '), '
+        ~ loyalty_kpi.sql_string(table) ~ ') as ' ~ adapter.quote('_delivery')) -%}
     {{ return('(select ' ~ columns | join(', ') ~ ' from ' ~ relation ~ ')') }}
 {% endmacro %}
 

@@ -1,9 +1,10 @@
 {#-
     The verdict of every raw row of a staging base model (DECISIONS.md "Quarantine"). The base model's
-    `checked` relation holds the row's key columns, `row_hash` (raw_row_hash) and `row_problem` (null or
-    a reason code of the quarantine_reasons seed); then:
+    `checked` relation holds the row's key columns, `row_hash` (raw_row_hash), `delivery` (the raw file)
+    and `row_problem` (null or a reason code of the quarantine_reasons seed); then:
 
-    - row_verdict_ranks(keys, newest_first): copy_number (identical copies of a key's row) and
+    - row_verdict_ranks(keys, newest_first): copy_number (identical copies of a key's row, the copy of the
+      first delivery in name order first, so the one staged is the same build after build) and
       version_rank (the key's differing versions, newest first, then the greatest row hash), both counted
       among the rows without a problem of their own;
     - row_verdict(): row_status (`valid`, `duplicate`: an identical copy, collapsed, or `quarantined`)
@@ -12,7 +13,7 @@
 {% macro row_verdict_ranks(keys, newest_first) %}
     {%- set partition = keys | join(', ') -%}
         row_number() over (
-            partition by {{ partition }}, row_hash, row_problem is null order by row_hash
+            partition by {{ partition }}, row_hash, row_problem is null order by delivery
         ) as copy_number,
         dense_rank() over (
             partition by {{ partition }}, row_problem is null

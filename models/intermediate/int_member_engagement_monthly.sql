@@ -1,14 +1,11 @@
 {#-
     One row per member, month and kind of engagement (kpi-spec §2 engagement_rate_pct): each event type
     of raw engagement_events, and `purchase` for the member's purchases (from int_member_purchase_days),
-    with how many there were. Known members, days up to A. Member × month × type at most. Empty when
+    with how many there were. Days up to A (staged events are of known members: the others are
+    quarantined as `unknown_member`). Member × month × type at most. Empty when
     raw engagement_events is (absent): the engagement KPIs are then null, not a purchase-only rate.
 -#}
-with members as (
-    select member_id from {{ ref('stg_loyalty__members') }}
-),
-
-period as (
+with period as (
     select as_of_date from {{ ref('int_reporting_period') }}
 ),
 
@@ -19,8 +16,6 @@ engagement_events as (
         events.event_type
     from {{ ref('stg_loyalty__engagement_events') }} as events
     cross join period
-    inner join members
-        on events.member_id = members.member_id
     where events.occurred_on <= period.as_of_date
 ),
 

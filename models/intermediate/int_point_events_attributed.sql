@@ -1,16 +1,12 @@
 {{ config(materialized='view') }}
 {#-
-    Point events of known members up to A, with their month and the points as the spec counts them
-    (kpi-spec §2): issued (earn), redeemed and expired as positive numbers whatever sign the file
-    used, adjusted as signed. An event of a member_id not in members is left out, as orphan
-    transactions are (DECISIONS.md "Point events").
+    Point events up to A, with their month and the points as the spec counts them (kpi-spec §2): issued
+    (earn), redeemed and expired as positive numbers whatever sign the file used, adjusted as signed.
+    Staged events are of known members only: an event of a member_id not in members is quarantined
+    (`unknown_member`), as orphan transactions are (DECISIONS.md "Point events").
 -#}
 with point_events as (
     select * from {{ ref('stg_loyalty__point_events') }}
-),
-
-members as (
-    select member_id from {{ ref('stg_loyalty__members') }}
 ),
 
 period as (
@@ -32,8 +28,6 @@ attributed as (
         case when point_events.event_type = 'adjust' then point_events.points else 0 end as points_adjusted
     from point_events
     cross join period
-    inner join members
-        on point_events.member_id = members.member_id
     where point_events.occurred_on <= period.as_of_date
 ),
 

@@ -6,6 +6,8 @@
     ('members', 'member_id'),
     ('transactions', 'transaction_id'),
     ('tier_changes', 'tier_change_id'),
+    ('point_events', 'point_event_id'),
+    ('engagement_events', 'engagement_event_id'),
     ('survey_responses', 'response_id'),
     ('order_lines', 'order_line_id'),
     ('marketing_spend', dbt.concat(["cast(spend_date as " ~ dbt.type_string() ~ ")", "'|'", 'channel'])),
@@ -17,6 +19,7 @@ with base_rows as (
     {% for table, key in keyed_tables -%}
     select
         '{{ table }}' as raw_table,
+        delivery,
         {{ key }} as record_key,
         row_status,
         quarantine_reason,
@@ -34,6 +37,7 @@ reasons as (
 final as (
     select
         base_rows.raw_table,
+        base_rows.delivery,
         base_rows.record_key,
         base_rows.row_status,
         coalesce(base_rows.quarantine_reason, 'identical_duplicate') as reason,

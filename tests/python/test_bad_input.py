@@ -101,6 +101,40 @@ BAD_OPTIONAL_ROWS: dict[str, tuple[tuple[str, ...], list[tuple[tuple[str, ...], 
     ),
 }
 
+# The event tables, absent from the worked example, delivered with good rows (expected reason None) and
+# bad ones: the good ones count once in the points and engagement marts, the bad ones are quarantined.
+EVENT_ROWS: dict[str, tuple[tuple[str, ...], list[tuple[tuple[str, ...], str | None]]]] = {
+    "point_events": (
+        ("point_event_id", "member_id", "occurred_at", "event_type", "points", "source", "transaction_id"),
+        [
+            (("E1", "M01", "2024-01-05 12:00:00", "earn", "100", "purchase", "T001"), None),
+            (("E1", "M01", "2024-01-05 12:00:00", "earn", "100", "purchase", "T001"), "identical_duplicate"),
+            (("E2", "M01", "2024-02-10 12:00:00", "redeem", "-30", "reward", ""), "conflicting_duplicate"),
+            (("E2", "M01", "2024-02-11 12:00:00", "redeem", "-40", "reward", ""), None),  # latest wins
+            (("E3", "M99", "2024-01-05 12:00:00", "earn", "10", "purchase", ""), "unknown_member"),
+            (("E4", "M01", "2024-01-05 12:00:00", "gift", "10", "promotion", ""), "unknown_event_type"),
+            (("E5", "M01", "2024-01-05 12:00:00", "earn", "12.5", "purchase", ""), "invalid_points"),
+            (("E6", "M01", "2099-01-05 12:00:00", "earn", "10", "purchase", ""), "future_timestamp"),
+            (("", "M01", "2024-01-05 12:00:00", "earn", "10", "purchase", ""), "missing_key"),
+            (("E7", "M02", "2024-01-20 10:00:00", " Earn ", "50", "birthday", ""), None),  # normalised
+        ],
+    ),
+    "engagement_events": (
+        ("engagement_event_id", "member_id", "occurred_at", "event_type", "channel"),
+        [
+            (("G1", "M01", "2024-01-06 10:00:00", "app_open", "app"), None),
+            (("G1", "M01", "2024-01-06 10:00:00", "app_open", "app"), "identical_duplicate"),
+            (("G2", "M02", "2024-01-07 10:00:00", "email_click", "email"), "conflicting_duplicate"),
+            (("G2", "M02", "2024-01-08 10:00:00", " Review ", "web"), None),  # latest wins, normalised
+            (("G3", "M99", "2024-01-06 10:00:00", "app_open", "app"), "unknown_member"),
+            (("G4", "M01", "2024-01-06 10:00:00", "purchase", "web"), "unknown_event_type"),
+            (("G5", "M01", "2024-01-06 10:00:00", " ", "web"), "unknown_event_type"),
+            (("G6", "M01", "2099-01-06 10:00:00", "app_open", "app"), "future_timestamp"),
+            (("G7", "M01", "not a date", "app_open", "app"), "unparseable_timestamp"),
+        ],
+    ),
+}
+
 
 def _append(path: Path, rows: list[tuple[str, ...]]) -> None:
     with path.open("a", newline="") as out:
@@ -125,6 +159,8 @@ def dirty_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _append(raw / "members.csv", [row for row, _ in BAD_MEMBERS])
     for table, (header, rows) in BAD_OPTIONAL_ROWS.items():
         _append(raw / f"{table}.csv", [header, *(row for row, _ in rows)])
+    for table, (header, event_rows) in EVENT_ROWS.items():
+        _append(raw / f"{table}.csv", [header, *(row for row, _ in event_rows)])
     return raw
 
 
@@ -142,6 +178,7 @@ def test_every_bad_row_is_quarantined_with_its_reason(dirty_build: Build) -> Non
         [("transactions", reason) for _, reason in BAD_TRANSACTIONS]
         + [("members", reason) for _, reason in BAD_MEMBERS]
         + [(table, reason) for table, (_, rows) in BAD_OPTIONAL_ROWS.items() for _, reason in rows]
+        + [(table, r) for table, (_, rows) in EVENT_ROWS.items() for _, r in rows if r is not None]
     )
     assert found == expected
     assert quarantine["message"].notna().all()
@@ -168,6 +205,28 @@ def test_nothing_is_lost(dirty_build: Build) -> None:
             0,
             len(rows),
         )
+    for table, (_, event_rows) in EVENT_ROWS.items():
+        reasons = [reason for _, reason in event_rows]
+        events = reconciliation.loc[table]
+        assert (events.raw_rows, events.valid_rows, events.quarantined_rows, events.duplicate_rows) == (
+            len(reasons),
+            reasons.count(None),
+            len(reasons) - reasons.count(None) - reasons.count("identical_duplicate"),
+            reasons.count("identical_duplicate"),
+        )
+
+
+def test_events_count_once_and_only_when_valid(dirty_build: Build) -> None:
+    """A re-delivered event counts once, of two versions the latest, and no quarantined event counts."""
+    points = dirty_build.table("points_monthly").set_index("month_start")
+    january, february = points.loc[pd.Timestamp("2024-01-01")], points.loc[pd.Timestamp("2024-02-01")]
+    assert (january.points_issued, january.points_redeemed) == (150, 0)  # E1 once + E7
+    assert (february.points_issued, february.points_redeemed) == (0, 40)  # E2's latest version
+    engagement = dirty_build.table("engagement_monthly")
+    january_events = engagement[engagement["month_start"] == pd.Timestamp("2024-01-01")]
+    by_type = dict(zip(january_events["event_type"], january_events["events"], strict=True))
+    assert by_type.pop("purchase") > 0
+    assert by_type == {"app_open": 1, "review": 1}  # G1 once; G2's latest version
 
 
 @pytest.mark.parametrize(
@@ -195,3 +254,60 @@ def test_an_extra_column_is_ignored_and_reported(dirty_build: Build) -> None:
     assert "marketing_spend.csv' has columns that are not in the raw contract, ignored: campaign" in " ".join(
         dirty_build.output.split()
     )
+
+
+@pytest.fixture(scope="module")
+def two_deliveries(dbt_build: BuildFn, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The worked example with transactions delivered as a directory of two files (docs/raw_contract.md
+    "Deliveries"): the original rows, then a file re-delivering three of them and an orphan."""
+    raw = tmp_path_factory.mktemp("deliveries") / "raw"
+    shutil.copytree(WORKED_EXAMPLE / "raw", raw)
+    transactions = pd.read_csv(raw / "transactions.csv", dtype=str, keep_default_na=False)
+    (raw / "transactions.csv").unlink()
+    (raw / "transactions").mkdir()
+    transactions.to_csv(raw / "transactions" / "2024-06-01.csv", index=False)
+    second = pd.concat(
+        [
+            transactions.head(3),
+            pd.DataFrame(
+                [["B100", "M99", "2024-03-01 10:00:00", "10.0", "purchase", "web"]],
+                columns=transactions.columns,
+            ),
+        ]
+    )
+    second.to_csv(raw / "transactions" / "2024-06-02.csv", index=False)
+    build = dbt_build(raw, dbt_vars={"quarantine_error_pct": 100})
+    assert build.returncode == 0, build.output
+    return build
+
+
+def test_each_delivery_is_reconciled(two_deliveries: Build) -> None:
+    reconciliation = two_deliveries.table("raw_reconciliation")
+    assert (reconciliation["unaccounted_rows"] == 0).all()
+    rows = {
+        (row.raw_table, row.delivery): (
+            row.raw_rows,
+            row.valid_rows,
+            row.quarantined_rows,
+            row.duplicate_rows,
+        )
+        for row in reconciliation.itertuples()
+        if row.raw_table in ("transactions", "members")
+    }
+    assert rows == {
+        ("members", "members.csv"): (12, 12, 0, 0),
+        ("transactions", "transactions/2024-06-01.csv"): (25, 25, 0, 0),
+        # the re-delivered rows collapse into the first delivery's, the orphan is quarantined
+        ("transactions", "transactions/2024-06-02.csv"): (4, 0, 1, 3),
+    }
+    quarantine = two_deliveries.table("quarantine", schema="quarantine")
+    assert set(quarantine["delivery"]) == {"transactions/2024-06-02.csv"}
+    # an absent optional table: one row, no delivery
+    absent = reconciliation[reconciliation["raw_table"] == "point_events"]
+    assert absent["delivery"].isna().all() and len(absent) == 1
+
+
+def test_deliveries_move_no_kpi(two_deliveries: Build) -> None:
+    expected = pd.read_csv(WORKED_EXAMPLE / "expected" / "kpi_monthly.csv", dtype=str, keep_default_na=False)
+    differences = compare_frames(two_deliveries.table("kpi_monthly"), expected, ["month_start"])
+    assert not differences, "\n".join(differences)

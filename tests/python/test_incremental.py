@@ -54,10 +54,14 @@ def _query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
         return con.execute(sql).fetchall()
 
 
-VERDICTS = (
-    "select verdict_key, transaction_id, member_id, amount, transacted_at, row_hash, row_status, "
-    "quarantine_reason from staging.base_loyalty__transactions order by all"
-)
+VERDICTS = {
+    "transactions": "select verdict_key, transaction_id, member_id, amount, transacted_at, row_hash, "
+    "row_status, quarantine_reason from staging.base_loyalty__transactions order by all",
+    "point_events": "select verdict_key, member_id, points, occurred_at, row_hash, row_status, "
+    "quarantine_reason from staging.base_loyalty__point_events order by all",
+    "engagement_events": "select verdict_key, member_id, event_type, occurred_at, row_hash, row_status, "
+    "quarantine_reason from staging.base_loyalty__engagement_events order by all",
+}
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +108,38 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         f"select 'T_LATE_0001', '{LATE_MEMBER}', timestamp '{day} 12:00:00', 25.00::decimal(18, 2), "
         "'purchase', 'web'",
     )
+    # the same for the events: D - 2 delivered again, an old point event re-delivered changed, and
+    # events of the member not delivered yet
+    for table in ("point_events", "engagement_events"):
+        deliveries.append_rows(
+            raw,
+            table,
+            f"select * from {{current}} where cast(occurred_at as date) = '{END - timedelta(days=2)}'",
+        )
+    deliveries.append_rows(
+        raw,
+        "point_events",
+        "select * replace (points + 1 as points, occurred_at + interval 30 day as occurred_at) "
+        f"from (select * from {{current}} where event_type = 'earn' "
+        f"and cast(occurred_at as date) = '{END - timedelta(days=31)}' order by point_event_id limit 1)",
+    )
+    deliveries.append_rows(
+        raw,
+        "point_events",
+        f"select 'P_LATE_0001', '{LATE_MEMBER}', timestamp '{day} 12:00:00', 'earn', 25, 'purchase', "
+        "'T_LATE_0001'",
+    )
+    deliveries.append_rows(
+        raw,
+        "engagement_events",
+        f"select 'G_LATE_0001', '{LATE_MEMBER}', timestamp '{day} 12:00:00', 'app_open', 'app'",
+    )
     _build(raw, warehouse, root / "run3")
-    orphan = _query(warehouse, "select reason from quarantine.quarantine where record_key = 'T_LATE_0001'")
-    assert orphan == [("unknown_member",)]
+    orphans = _query(
+        warehouse,
+        "select record_key, reason from quarantine.quarantine where record_key like '%_LATE_0001' order by 1",
+    )
+    assert orphans == [(f"{k}_LATE_0001", "unknown_member") for k in ("G", "P", "T")]
     # D: the day and the orphan's member
     deliveries.deliver_day(full, raw, END)
     deliveries.append_rows(
@@ -130,26 +163,19 @@ def test_every_mart_equals_a_full_refresh(incremental_and_full: tuple[Path, Path
     assert differing == [], f"marts differing from a full refresh: {differing}"
 
 
-def test_every_verdict_equals_a_full_refresh(incremental_and_full: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("table", sorted(VERDICTS))
+def test_every_verdict_equals_a_full_refresh(incremental_and_full: tuple[Path, Path], table: str) -> None:
     incremental, full_refresh = incremental_and_full
-    assert _query(incremental, VERDICTS) == _query(full_refresh, VERDICTS)
-    statuses = dict(
-        _query(incremental, "select row_status, count(*) from staging.base_loyalty__transactions group by 1")
-    )
-    reasons = dict(
-        _query(
-            incremental,
-            "select quarantine_reason, count(*) from staging.base_loyalty__transactions group by 1",
-        )
-    )
+    assert _query(incremental, VERDICTS[table]) == _query(full_refresh, VERDICTS[table])
+    base = f"staging.base_loyalty__{table}"
+    statuses = dict(_query(incremental, f"select row_status, count(*) from {base} group by 1"))
+    reasons = dict(_query(incremental, f"select quarantine_reason, count(*) from {base} group by 1"))
     # the re-delivered day collapsed, the changed re-delivery won, the orphan became valid
     assert statuses["duplicate"] > 0
-    assert reasons["conflicting_duplicate"] == 1
+    if table != "engagement_events":
+        assert reasons["conflicting_duplicate"] == 1
     assert "unknown_member" not in reasons
-    late = _query(
-        incremental,
-        "select row_status from staging.base_loyalty__transactions where transaction_id = 'T_LATE_0001'",
-    )
+    late = _query(incremental, f"select row_status from {base} where verdict_key like '%_LATE_0001'")
     assert late == [("valid",)]
 
 
@@ -202,11 +228,12 @@ def _postgres_contents(settings: PgSettings) -> dict[str, list[str]]:
             name: sorted(map(repr, con.execute(f'select * from marts."{name}"').fetchall()))
             for (name,) in marts
         }
-        verdicts = con.execute(
-            "select verdict_key, row_hash, row_status, quarantine_reason "
-            "from staging.base_loyalty__transactions"
-        ).fetchall()
-    contents["base_loyalty__transactions"] = sorted(map(repr, verdicts))
+        for table in VERDICTS:
+            verdicts = con.execute(
+                "select verdict_key, row_hash, row_status, quarantine_reason "
+                f"from staging.base_loyalty__{table}"
+            ).fetchall()
+            contents[f"base_loyalty__{table}"] = sorted(map(repr, verdicts))
     return contents
 
 
@@ -254,8 +281,13 @@ SPARK_INCREMENTAL = {
         "verdict_key, transaction_id, member_id, amount, transacted_at, transacted_on, row_hash, row_status, "
         "quarantine_reason"
     ),
-    "staging.db/stg_loyalty__point_events": "*",
-    "staging.db/stg_loyalty__engagement_events": "*",
+    "staging.db/base_loyalty__point_events": (
+        "verdict_key, member_id, points, occurred_at, occurred_on, row_hash, row_status, quarantine_reason"
+    ),
+    "staging.db/base_loyalty__engagement_events": (
+        "verdict_key, member_id, event_type, occurred_at, occurred_on, row_hash, row_status, "
+        "quarantine_reason"
+    ),
     "intermediate.db/int_member_purchase_days_all": "member_id, purchase_date, orders, purchase_amount",
 }
 
@@ -288,7 +320,7 @@ def test_spark_session_increment_equals_a_full_refresh(tmp_path: Path) -> None:
     deliveries.deliver_until(full, raw, END - timedelta(days=2))
     session_dir = tmp_path / "spark"
     selection = ["+base_loyalty__transactions", "+int_member_purchase_days_all"]
-    selection += ["+stg_loyalty__point_events", "+stg_loyalty__engagement_events"]
+    selection += ["+base_loyalty__point_events", "+base_loyalty__engagement_events"]
 
     def build(name: str, *args: str) -> None:
         result = run_dbt(

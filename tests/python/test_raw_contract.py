@@ -98,3 +98,25 @@ def test_a_semicolon_delimited_csv_is_read(dbt_build: BuildFn, tmp_path: Path) -
         raw, args=("build", "--select", "+stg_loyalty__members", "--indirect-selection", "cautious")
     )
     assert build.returncode == 0, build.output
+
+
+def test_a_table_is_a_file_or_a_directory_of_deliveries(tmp_path: Path) -> None:
+    """docs/raw_contract.md "Deliveries": a file wins over a directory, Parquet over CSV; a directory's
+    files are its deliveries, named by their path relative to the raw directory."""
+    from loyalty_kpi.raw_contract import delivery_name, find_raw_file, find_raw_files, raw_contract
+
+    tables = {table.name: table for table in raw_contract()}
+    raw = _copy_example(tmp_path)
+    (raw / "point_events").mkdir()
+    for name in ("2024-06-02.csv", "2024-06-01.csv", "notes.txt"):
+        (raw / "point_events" / name).write_text("point_event_id\n")
+    files = find_raw_files(raw, tables["point_events"])
+    assert [delivery_name(raw, path) for path in files] == [
+        "point_events/2024-06-01.csv",
+        "point_events/2024-06-02.csv",
+    ]
+    assert find_raw_file(raw, tables["point_events"]) == raw / "point_events"
+    (raw / "point_events.csv").write_text("point_event_id\n")
+    assert find_raw_files(raw, tables["point_events"]) == [raw / "point_events.csv"]
+    assert [delivery_name(raw, p) for p in find_raw_files(raw, tables["members"])] == ["members.csv"]
+    assert find_raw_files(raw, tables["survey_responses"]) == []

@@ -11,6 +11,7 @@ with source as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as erased_member_key,
         {{ try_to_utc_timestamp('requested_at') }} as requested_at,
         requested_at is not null as has_requested_at,
@@ -42,6 +43,7 @@ final as (
         requested_at,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }}
     from verdicts
 )

@@ -12,6 +12,7 @@ with source as (
 
 parsed as (
     select
+        _delivery as delivery,
         {{ try_cast('spend_date', 'date') }} as spend_date,
         spend_date is not null as has_spend_date,
         coalesce(lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')), 'unknown') as channel,
@@ -48,6 +49,7 @@ final as (
         amount,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }}
     from verdicts
 )

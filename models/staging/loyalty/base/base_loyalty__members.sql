@@ -15,6 +15,7 @@ tiers as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
         nullif(trim(cast(referred_by_member_id as {{ dbt.type_string() }})), '') as referred_by_member_id,
         coalesce(lower(nullif(trim(cast(enrollment_channel as {{ dbt.type_string() }})), '')), 'unknown')
@@ -61,6 +62,7 @@ final as (
         cancelled_at,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }}
     from verdicts
 )

@@ -15,6 +15,7 @@ transactions as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(order_line_id as {{ dbt.type_string() }})), '') as order_line_id,
         nullif(trim(cast(transaction_id as {{ dbt.type_string() }})), '') as transaction_id,
         nullif(trim(cast(product_id as {{ dbt.type_string() }})), '') as product_id,
@@ -62,6 +63,7 @@ final as (
         line_amount,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }}
     from verdicts
 )

@@ -12,6 +12,7 @@ with source as (
 
 parsed as (
     select
+        _delivery as delivery,
         {{ try_cast('visit_date', 'date') }} as visit_date,
         visit_date is not null as has_visit_date,
         coalesce(lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')), 'unknown') as channel,
@@ -46,6 +47,7 @@ final as (
         visitors,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }}
     from verdicts
 )

@@ -15,6 +15,7 @@ members as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(response_id as {{ dbt.type_string() }})), '') as response_id,
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
         {{ try_cast('recommend_score', 'integer') }} as recommend_score,
@@ -69,6 +70,7 @@ final as (
         responded_at,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }}
     from verdicts
 )

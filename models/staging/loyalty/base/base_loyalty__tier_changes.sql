@@ -18,6 +18,7 @@ tiers as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(tier_change_id as {{ dbt.type_string() }})), '') as tier_change_id,
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
         lower(trim(cast(from_tier as {{ dbt.type_string() }}))) as from_tier,
@@ -68,6 +69,7 @@ final as (
         changed_at,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }}
     from verdicts
 )

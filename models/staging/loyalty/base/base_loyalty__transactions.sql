@@ -8,69 +8,18 @@
     the last loaded day minus var incremental_lookback_days on (or without a parseable date), and the keys
     whose verdict depends on something other than their own rows — orphans (`unknown_member`: their member
     may have arrived), `future_timestamp` (the build day moves on) and those of members with an erasure
-    request (their rows get the anonymous key, macro erased_source). delete+insert on verdict_key then
-    replaces every row of those keys; verdicts_updated_at tells the models downstream which rows changed.
-    On Spark (insert_overwrite by transacted_on partition) the increment also carries the other rows of
-    every day partition it rewrites (below).
+    request (their rows get the anonymous key, macro erased_source): macro incremental_rows_to_judge.
+    delete+insert on verdict_key then replaces every row of those keys; verdicts_updated_at tells the
+    models downstream which rows changed. On Spark (insert_overwrite by transacted_on partition) the
+    increment also carries the other rows of every day partition it rewrites (macro select_increment).
 -#}
 {%- set raw_columns = ['transaction_id', 'member_id', 'transacted_at', 'amount', 'transaction_type', 'channel'] %}
-{%- set lookback_days = var('incremental_lookback_days') | int %}
 
 with source as (
     select * from {{ erased_source('transactions') }} as raw_rows
 ),
 
-{% if is_incremental() %}
-source_keys as (
-    -- the key and the day of every raw row: the only columns an increment reads in full
-    select
-        coalesce(nullif(trim(cast(transaction_id as {{ dbt.type_string() }})), ''), '') as verdict_key,
-        cast({{ try_to_utc_timestamp('transacted_at') }} as date) as transacted_on
-    from source
-),
-
-last_loaded as (
-    -- a future-dated row must not move the window past the days still to come
-    select max(transacted_on) as last_loaded_date
-    from {{ this }}
-    where transacted_on <= {{ quarantine_future_cutoff() }}
-),
-
-delivered_keys as (
-    select source_keys.verdict_key
-    from source_keys
-    cross join last_loaded
-    where source_keys.transacted_on is null
-        or last_loaded.last_loaded_date is null
-        or source_keys.transacted_on >= {{ add_days('last_loaded.last_loaded_date', -lookback_days) }}
-),
-
-reopened_keys as (
-    select verdict_key
-    from {{ this }}
-    where quarantine_reason in ('unknown_member', 'future_timestamp')
-        -- a member forgotten since: the key is re-judged from the raw rows, now anonymised
-        or member_id in ({{ erased_member_ids(source('loyalty', 'erasure_requests')) }})
-),
-
-changed_keys as (
-    select verdict_key from delivered_keys
-    union
-    select verdict_key from reopened_keys
-),
-
-rows_to_judge as (
-    select source.*
-    from source
-    inner join changed_keys
-        on coalesce(nullif(trim(cast(source.transaction_id as {{ dbt.type_string() }})), ''), '')
-            = changed_keys.verdict_key
-),
-{% else %}
-rows_to_judge as (
-    select * from source
-),
-{% endif %}
+{{ incremental_rows_to_judge('transaction_id', 'transacted_at', 'transacted_on') }}
 
 members as (
     select member_id from {{ ref('stg_loyalty__members') }}
@@ -78,6 +27,7 @@ members as (
 
 parsed as (
     select
+        _delivery as delivery,
         nullif(trim(cast(transaction_id as {{ dbt.type_string() }})), '') as transaction_id,
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as member_id,
         {{ try_cast('amount', 'decimal(18, 2)') }} as amount,
@@ -128,35 +78,10 @@ final as (
         cast(transacted_at as date) as transacted_on,
         row_hash,
         original_values,
+        delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at
     from verdicts
 )
 
-{% if is_incremental() and config.get('incremental_strategy') == 'insert_overwrite' %}
-{#- insert_overwrite (Spark) replaces whole transacted_on partitions, not keys: each partition holding a
-    re-judged row, old or new, is written again with all its rows — the rows of the keys not re-judged
-    carried over as they are. -#}
-{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
-, rewritten_days as (
-    select distinct coalesce(transacted_on, cast('0001-01-01' as date)) as partition_day from final
-    union
-    select distinct coalesce(transacted_on, cast('0001-01-01' as date)) as partition_day
-    from {{ this }}
-    where verdict_key in (select verdict_key from changed_keys)
-),
-
-carried as (
-    select kept.*
-    from {{ this }} as kept
-    inner join rewritten_days
-        on coalesce(kept.transacted_on, cast('0001-01-01' as date)) = rewritten_days.partition_day
-    where kept.verdict_key not in (select verdict_key from changed_keys)
-)
-
-select {{ columns | join(', ') }} from final
-union all
-select {{ columns | join(', ') }} from carried
-{% else %}
-select * from final
-{% endif %}
+{{ select_increment('transacted_on') }}

@@ -2,13 +2,17 @@
 PostgreSQL (LoyaltyWarehouse.read_frame), and `published/marts` reads them into frames and writes the same
 published DuckDB file and Parquet files as on DuckDB (loyalty_kpi.publish.publish_frames).
 
-The code location's dbt assets come from the manifest this test session parsed (DuckDB's), so the dbt
-step runs here as `dbt build --target postgres` (what the dbt asset runs), and the checks and the publish
-asset are materialized by Dagster against the PostgreSQL it built.
+The code location's dbt assets come from the manifest this test session parsed (DuckDB's), so in-process
+the dbt step runs as `dbt build --target postgres` (what the dbt asset runs) and the checks and the publish
+asset are materialized by Dagster against the PostgreSQL it built; the whole `loyalty_build` job runs on
+PostgreSQL in a subprocess of its own (LOYALTY_DBT_TARGET=postgres: its own manifest, parsed for postgres).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from dagster import AssetKey, AssetSelection, AssetSpec, materialize, multi_asse
 
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.load_postgres import load_raw
+from loyalty_kpi.paths import PROJECT_DIR
 from loyalty_kpi.postgres import PgSettings
 from loyalty_kpi.publish import METADATA_TABLE, PARQUET_LINK, PUBLISHED_FILE
 from orchestration.assets.dbt import mart_key
@@ -163,3 +168,59 @@ def test_checks_and_publish_run_on_postgres(
         postgres_marts, "select * from marts.kpi_monthly order by month_start", user=postgres_marts.bi_role
     )
     assert len(bi_kpi) == len(source_kpi)
+
+
+# The code location as `dagster job execute` loads it, with the postgres manifest parsed afresh.
+FULL_JOB = """
+import sys
+from dagster import DagsterInstance
+from orchestration.project import loyalty_project
+
+loyalty_project.preparer.prepare(loyalty_project)
+from orchestration.definitions import defs
+
+result = defs.resolve_job_def("loyalty_build").execute_in_process(
+    instance=DagsterInstance.ephemeral(), raise_on_error=False
+)
+for check in result.get_asset_check_evaluations():
+    if not check.passed and check.severity.value == "ERROR":
+        print("CHECK FAILED", check.asset_key.to_user_string(), check.check_name)
+print("MATERIALIZED", sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events()))
+sys.exit(0 if result.success else 1)
+"""
+
+
+def test_the_whole_job_runs_on_postgres(tmp_path: Path, postgres_marts: PgSettings) -> None:
+    """`loyalty_build` with LOYALTY_DBT_TARGET=postgres: raw checks, dbt build there, the CLV asset, the KPI
+    checks, the publish and the report all succeed; the published kpi_monthly is PostgreSQL's."""
+    publish_dir = tmp_path / "published"
+    report = tmp_path / "report" / "loyalty_kpi_report.html"
+    env = {
+        **os.environ,
+        **postgres_marts.env(),
+        "LOYALTY_DBT_TARGET": "postgres",
+        "LOYALTY_RAW_DIR": str(WORKED_EXAMPLE / "raw"),
+        "LOYALTY_DUCKDB_PATH": str(tmp_path / "absent.duckdb"),
+        "LOYALTY_PUBLISH_DIR": str(publish_dir),
+        "LOYALTY_REPORT_PATH": str(report),
+        "PYTHONPATH": str(PROJECT_DIR),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_JOB],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-8000:]
+    assert "CHECK FAILED" not in done.stdout, done.stdout[-8000:]  # warnings allowed
+    materialized = next(line for line in done.stdout.splitlines() if line.startswith("MATERIALIZED"))
+    for key in ("marts/kpi_monthly", "marts/clv_model_fit", "published/marts", "published/kpi_report"):
+        assert key in materialized, key
+    assert not (tmp_path / "absent.duckdb").exists()
+    assert report.stat().st_size > 0
+    with duckdb.connect(str(publish_dir / PUBLISHED_FILE), read_only=True) as con:
+        kpi = con.execute("select * from marts.kpi_monthly order by month_start").df()
+    _same(kpi, _postgres_table(postgres_marts, "select * from marts.kpi_monthly order by month_start"))

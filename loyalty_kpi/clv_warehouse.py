@@ -235,6 +235,10 @@ class ClvWarehouse(Protocol):
 
     def read_summary(self) -> pd.DataFrame: ...
 
+    def read_frame(self, query: str) -> pd.DataFrame: ...
+
+    def table_names(self, schema: str) -> list[str]: ...
+
     def write_marts(self, marts: Mapping[str, pd.DataFrame]) -> None: ...
 
 
@@ -253,6 +257,11 @@ def _python_value(value: Any, kind: str) -> Any:
     return str(value)
 
 
+def _is_staging(table: str) -> bool:
+    """A table being written (this step's `…__clv_new`, dbt's `…__dbt_tmp` / `…__dbt_backup`)."""
+    return table.endswith("__clv_new") or "__dbt_tmp" in table or "__dbt_backup" in table
+
+
 def _rows(frame: pd.DataFrame, columns: Sequence[tuple[str, str]]) -> Iterator[tuple[Any, ...]]:
     cells = [frame[name].tolist() for name, _ in columns]
     kinds = [kind for _, kind in columns]
@@ -267,12 +276,27 @@ class PostgresClvWarehouse:
     settings: Any  # loyalty_kpi.postgres.PgSettings (psycopg is an optional dependency)
 
     def read_summary(self) -> pd.DataFrame:
+        return self.read_frame(f"select * from {SUMMARY_TABLE}")
+
+    def read_frame(self, query: str) -> pd.DataFrame:
+        """The result of a read query as a frame (the client's values: numerics as Decimal, dates as date)."""
         import psycopg
 
         with psycopg.connect(self.settings.conninfo()) as conn:
-            cursor = conn.execute(f"select * from {SUMMARY_TABLE}")
+            cursor = conn.execute(query)
             names = [column.name for column in cursor.description or []]
             return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+
+    def table_names(self, schema: str) -> list[str]:
+        """The tables and views of a schema, sorted (the CLV step's staging tables left out)."""
+        import psycopg
+
+        with psycopg.connect(self.settings.conninfo()) as conn:
+            rows = conn.execute(
+                "select table_name from information_schema.tables where table_schema = %s order by 1",
+                [schema],
+            ).fetchall()
+        return [row[0] for row in rows if not _is_staging(row[0])]
 
     def write_marts(self, marts: Mapping[str, pd.DataFrame]) -> None:
         """Each mart into a new table, then swapped for the old one and granted to the BI role: all three
@@ -341,11 +365,23 @@ class SparkThriftClvWarehouse:
         return closing(hive.connect(host=self.host, port=self.port, username=self.user))
 
     def read_summary(self) -> pd.DataFrame:
+        return self.read_frame(f"select * from {SUMMARY_TABLE}")
+
+    def read_frame(self, query: str) -> pd.DataFrame:
+        """The result of a read query as a frame."""
         with self._connect() as conn:
             cursor = conn.cursor()
-            cursor.execute(f"select * from {SUMMARY_TABLE}")
+            cursor.execute(query)
             names = [column[0].split(".")[-1] for column in cursor.description]
             return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+
+    def table_names(self, schema: str) -> list[str]:
+        """The tables of a database (schema), sorted (the CLV step's staging tables left out)."""
+        with self._connect() as conn:
+            cursor = conn.cursor()
+            cursor.execute(f"show tables in {schema}")
+            names = [row[1] for row in cursor.fetchall()]  # (database, tableName, isTemporary)
+        return sorted(name for name in names if not _is_staging(name))
 
     def write_marts(self, marts: Mapping[str, pd.DataFrame]) -> None:
         with self._connect() as conn:
@@ -403,6 +439,15 @@ class SparkSessionClvWarehouse:
 
     def read_summary(self) -> pd.DataFrame:
         return self._session().table(SUMMARY_TABLE).toPandas()
+
+    def read_frame(self, query: str) -> pd.DataFrame:
+        """The result of a read query as a frame."""
+        return self._session().sql(query).toPandas()
+
+    def table_names(self, schema: str) -> list[str]:
+        """The tables of a database (schema), sorted (the CLV step's staging tables left out)."""
+        names = [row.tableName for row in self._session().sql(f"show tables in {schema}").collect()]
+        return sorted(name for name in names if not _is_staging(name))
 
     def write_marts(self, marts: Mapping[str, pd.DataFrame]) -> None:
         spark = self._session()

@@ -10,6 +10,9 @@ Layout of the publish directory (LOYALTY_PUBLISH_DIR):
 The DuckDB file is written in an older storage format (`storage_version()`, default v1.0.0) so that the BI
 tools' own DuckDB, often older than ours (Metabase's driver, duckdb-engine, the CLI), can open it: left to
 itself DuckDB 2 writes a format no 1.x release reads.
+
+On DuckDB the marts are copied from the warehouse file (:func:`publish`); on PostgreSQL and Spark they are
+read into frames first and published from those (:func:`publish_frames`): the same files either way.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 PUBLISHED_FILE = "loyalty_marts.duckdb"
 PARQUET_LINK = "parquet"
@@ -58,7 +63,7 @@ def storage_version() -> str:
 
 
 def publish(warehouse: Path, target_dir: Path, *, duckdb_storage_version: str | None = None) -> Publication:
-    """Copy every mart of `warehouse` into target_dir and swap the copy in atomically.
+    """Copy every mart of the DuckDB file `warehouse` into target_dir and swap the copy in atomically.
 
     The DuckDB file is written with `duckdb_storage_version` (default: `storage_version()`), e.g. 'v1.0.0',
     the oldest DuckDB release that must read it.
@@ -67,6 +72,54 @@ def publish(warehouse: Path, target_dir: Path, *, duckdb_storage_version: str | 
     open keeps reading the old, complete snapshot); the Parquet files go to a new directory and the
     `parquet` symlink is replaced to point at it.
     """
+    with duckdb.connect() as con:
+        con.execute(f"attach {_quote(warehouse)} as source (read_only)")
+        return _publish_source(con, target_dir, str(warehouse), duckdb_storage_version)
+
+
+def publish_frames(
+    marts: Mapping[str, pd.DataFrame],
+    target_dir: Path,
+    *,
+    source: str = "frames",
+    duckdb_storage_version: str | None = None,
+) -> Publication:
+    """Publish marts given as frames (read from another engine's `marts` schema: PostgreSQL, Spark) exactly
+    as :func:`publish` publishes a DuckDB warehouse's: the same files, metadata table and atomic swap.
+
+    The frames fill an in-memory DuckDB database standing in for the warehouse (column types as DuckDB
+    infers them from the frames); `source` names the warehouse in the error when there is no mart.
+    """
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("attach ':memory:' as source")
+        con.execute(f"create schema source.{MARTS_SCHEMA}")
+        for mart, frame in sorted(marts.items()):
+            if mart == METADATA_TABLE:
+                continue
+            con.register("mart_frame", frame)
+            con.execute(f"create table source.{MARTS_SCHEMA}.{_identifier(mart)} as select * from mart_frame")
+            con.unregister("mart_frame")
+        return _publish_source(con, target_dir, source, duckdb_storage_version)
+
+
+def _publish_source(
+    con: duckdb.DuckDBPyConnection, target_dir: Path, source_name: str, duckdb_storage_version: str | None
+) -> Publication:
+    """Copy every table of schema `marts` of the database attached to `con` as `source`, then swap."""
+    tables = [
+        row[0]
+        for row in con.execute(
+            """
+            select table_name from duckdb_tables()
+            where database_name = 'source' and schema_name = ? and table_name <> ?
+            order by table_name
+            """,
+            [MARTS_SCHEMA, METADATA_TABLE],
+        ).fetchall()
+    ]
+    if not tables:
+        raise RuntimeError(f"No mart in schema '{MARTS_SCHEMA}' of {source_name}: build the project first.")
     target_dir.mkdir(parents=True, exist_ok=True)
     published_at = datetime.now(UTC)
     build_id = f"{published_at:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
@@ -74,43 +127,26 @@ def publish(warehouse: Path, target_dir: Path, *, duckdb_storage_version: str | 
     parquet_dir = target_dir / f"{PARQUET_LINK}.{build_id}"
     parquet_dir.mkdir()
     row_counts: dict[str, int] = {}
-    with duckdb.connect() as con:
-        con.execute(f"attach {_quote(warehouse)} as source (read_only)")
-        version = duckdb_storage_version or storage_version()
-        con.execute(f"attach {_quote(staging_file)} as published (storage_version {_quote(version)})")
-        tables = [
-            row[0]
-            for row in con.execute(
-                """
-                select table_name from duckdb_tables()
-                where database_name = 'source' and schema_name = ? and table_name <> ?
-                order by table_name
-                """,
-                [MARTS_SCHEMA, METADATA_TABLE],
-            ).fetchall()
-        ]
-        if not tables:
-            raise RuntimeError(f"No mart in schema '{MARTS_SCHEMA}' of {warehouse}: build the project first.")
-        con.execute(f"create schema published.{MARTS_SCHEMA}")
-        for table in tables:
-            source = f"source.{MARTS_SCHEMA}.{_identifier(table)}"
-            con.execute(
-                f"create table published.{MARTS_SCHEMA}.{_identifier(table)} as select * from {source}"
-            )
-            con.execute(f"copy {source} to {_quote(parquet_dir / f'{table}.parquet')} (format parquet)")
-            count = con.execute(f"select count(*) from {source}").fetchone()
-            row_counts[table] = int(count[0]) if count else 0
-        con.execute(
-            f"""
-            create table published.{MARTS_SCHEMA}.{METADATA_TABLE} as
-            select ? as build_id, cast(? as timestamp) as published_at, mart, rows
-            from (values {", ".join("(?, ?)" for _ in row_counts)}) as counts(mart, rows)
-            """,
-            [build_id, published_at.replace(tzinfo=None), *(v for item in row_counts.items() for v in item)],
-        )
-        con.execute("checkpoint published")
-        con.execute("detach published")
-        con.execute("detach source")
+    version = duckdb_storage_version or storage_version()
+    con.execute(f"attach {_quote(staging_file)} as published (storage_version {_quote(version)})")
+    con.execute(f"create schema published.{MARTS_SCHEMA}")
+    for table in tables:
+        source = f"source.{MARTS_SCHEMA}.{_identifier(table)}"
+        con.execute(f"create table published.{MARTS_SCHEMA}.{_identifier(table)} as select * from {source}")
+        con.execute(f"copy {source} to {_quote(parquet_dir / f'{table}.parquet')} (format parquet)")
+        count = con.execute(f"select count(*) from {source}").fetchone()
+        row_counts[table] = int(count[0]) if count else 0
+    con.execute(
+        f"""
+        create table published.{MARTS_SCHEMA}.{METADATA_TABLE} as
+        select ? as build_id, cast(? as timestamp) as published_at, mart, rows
+        from (values {", ".join("(?, ?)" for _ in row_counts)}) as counts(mart, rows)
+        """,
+        [build_id, published_at.replace(tzinfo=None), *(v for item in row_counts.items() for v in item)],
+    )
+    con.execute("checkpoint published")
+    con.execute("detach published")
+    con.execute("detach source")
     os.replace(staging_file, target_dir / PUBLISHED_FILE)
     link = target_dir / f".{PARQUET_LINK}-{build_id}.link"
     link.symlink_to(parquet_dir.name)

@@ -15,12 +15,15 @@ from loyalty_kpi.paths import PROJECT_DIR
 if shutil.which("dbt") != dbt_executable():
     os.environ["PATH"] = f"{Path(dbt_executable()).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
+_target = os.environ.get("LOYALTY_DBT_TARGET", "duckdb")
 loyalty_project = DbtProject(
     project_dir=PROJECT_DIR,
     profiles_dir=PROJECT_DIR,
-    target=os.environ.get("LOYALTY_DBT_TARGET", "duckdb"),
-    # a target path of its own, so that dbt runs in the project do not overwrite Dagster's manifest
-    target_path=PROJECT_DIR / "target" / "dagster",
+    target=_target,
+    # a target path of its own, so that dbt runs in the project do not overwrite Dagster's manifest; one
+    # per dbt target (the manifests differ: the DuckDB-only Python models), so that switching
+    # LOYALTY_DBT_TARGET never loads another target's manifest
+    target_path=PROJECT_DIR / "target" / ("dagster" if _target == "duckdb" else f"dagster-{_target}"),
 )
 loyalty_project.prepare_if_dev()
 if not loyalty_project.manifest_path.exists():

@@ -1,4 +1,4 @@
-"""Dagster resources: the warehouse (raw directory, DuckDB file, as-of date), dbt, and alerts."""
+"""Dagster resources: the warehouse (raw directory, DuckDB file, as-of date, dbt target), dbt, and alerts."""
 
 import json
 import time
@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import duckdb
+import pandas as pd
 from dagster import ConfigurableResource, get_dagster_logger
 from dagster_dbt import DbtCliResource
 
+from loyalty_kpi.clv_warehouse import MARTS_SCHEMA, ClvWarehouse, warehouse_for_target
 from loyalty_kpi.dbt import dbt_executable
 from orchestration.project import loyalty_project
 from orchestration.settings import Settings
@@ -23,11 +25,14 @@ class WarehouseLockedError(RuntimeError):
 
 
 class LoyaltyWarehouse(ConfigurableResource):
-    """Where the raw files are, which DuckDB file dbt writes, and the as-of date (null = default)."""
+    """Where the raw files are, which DuckDB file dbt writes, the as-of date (null = default), and the dbt
+    target the marts are built on (`duckdb`, else `postgres` / `spark_*`: connection from the profile's
+    LOYALTY_* env vars, as dbt reads them)."""
 
     raw_dir: str
     duckdb_path: str
     as_of_date: str | None = None
+    target: str = "duckdb"
 
     def dbt_vars(self) -> dict[str, Any]:
         """The dbt vars that point a dbt invocation at this warehouse."""
@@ -35,6 +40,37 @@ class LoyaltyWarehouse(ConfigurableResource):
         if self.as_of_date:
             dbt_vars["as_of_date"] = self.as_of_date
         return dbt_vars
+
+    def _engine(self) -> ClvWarehouse:
+        """The non-DuckDB target's client (loyalty_kpi.clv_warehouse: the CLV step's connection code)."""
+        return warehouse_for_target(self.target)
+
+    def read_frame(self, query: str) -> pd.DataFrame:
+        """A read query on the target's warehouse, as a frame: DuckDB read-only (waiting out a writer's
+        lock), PostgreSQL through psycopg, Spark through its session or Thrift Server. The SQL must be
+        portable across the engines."""
+        if self.target == "duckdb":
+            with self.read_only() as con:
+                return con.execute(query).df()
+        return self._engine().read_frame(query)
+
+    def read_marts(self) -> dict[str, pd.DataFrame]:
+        """Every table of the target's `marts` schema as a frame (for publishing off DuckDB)."""
+        if self.target == "duckdb":
+            with self.read_only() as con:
+                names = [
+                    row[0]
+                    for row in con.execute(
+                        "select table_name from duckdb_tables() where schema_name = ? order by 1",
+                        [MARTS_SCHEMA],
+                    ).fetchall()
+                ]
+                return {name: con.execute(f'select * from {MARTS_SCHEMA}."{name}"').df() for name in names}
+        engine = self._engine()
+        return {
+            name: engine.read_frame(f"select * from {MARTS_SCHEMA}.{name}")
+            for name in engine.table_names(MARTS_SCHEMA)
+        }
 
     @contextmanager
     def read_only(self, attempts: int = 5, first_wait_s: float = 0.5) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -87,6 +123,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             raw_dir=str(settings.raw_dir),
             duckdb_path=str(settings.duckdb_path),
             as_of_date=settings.as_of_date,
+            target=settings.dbt_target,
         ),
         "alerts": AlertSender(webhook_url=settings.alert_webhook_url),
     }

@@ -1,11 +1,12 @@
 """Publishing for BI readers: after the marts and their blocking checks, copy them into the publish
-directory (a DuckDB file and Parquet files swapped in atomically: loyalty_kpi.publish)."""
+directory (a DuckDB file and Parquet files swapped in atomically: loyalty_kpi.publish). On PostgreSQL and
+Spark the marts are read from the target into frames and published from those: the same files."""
 
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from loyalty_kpi.publish import publish
+from loyalty_kpi.publish import publish, publish_frames
 from orchestration.resources import LoyaltyWarehouse
 
 
@@ -20,10 +21,16 @@ def build_publish_asset(mart_keys: list[AssetKey], publish_dir: Path):
         description=f"The marts for BI readers in {publish_dir} (read-only copies, swapped in atomically).",
     )
     def published_marts(context: AssetExecutionContext, warehouse: LoyaltyWarehouse) -> MaterializeResult:
-        with warehouse.read_only():  # waits while a writer still holds the warehouse
-            pass
-        publication = publish(Path(warehouse.duckdb_path), publish_dir)
-        context.log.info(f"published build {publication.build_id} to {publish_dir}")
+        if warehouse.target == "duckdb":
+            with warehouse.read_only():  # waits while a writer still holds the warehouse
+                pass
+            publication = publish(Path(warehouse.duckdb_path), publish_dir)
+        else:
+            # PostgreSQL, Spark: the marts are read into frames and published from those (the same files)
+            publication = publish_frames(
+                warehouse.read_marts(), publish_dir, source=f"target {warehouse.target}"
+            )
+        context.log.info(f"published build {publication.build_id} from {warehouse.target} to {publish_dir}")
         return MaterializeResult(
             metadata={
                 "build_id": publication.build_id,

@@ -4,8 +4,9 @@ Generated data are delivered up to day D - 4, built, then delivered day by day u
 `dbt build` after each day: some rows of a day arrive a day late (inside the lookback), a day of
 transactions is delivered twice, an already-loaded transaction is re-delivered changed (latest wins), and
 a transaction whose member is not delivered yet (quarantined as an orphan) becomes valid when the member
-arrives. Every mart's content hash must equal a full refresh's on the final files, and so must every
-verdict of the base model.
+arrives, and so does its order line; order lines and events get the same re-deliveries. Every mart's
+content hash must equal a full refresh's on the final files, and so must every verdict of the
+incremental base models.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ VERDICTS = {
     "quarantine_reason from staging.base_loyalty__point_events order by all",
     "engagement_events": "select verdict_key, member_id, event_type, occurred_at, row_hash, row_status, "
     "quarantine_reason from staging.base_loyalty__engagement_events order by all",
+    "order_lines": "select verdict_key, transaction_id, quantity, line_amount, row_hash, row_status, "
+    "quarantine_reason from staging.base_loyalty__order_lines order by all",
 }
 
 
@@ -134,12 +137,39 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         "engagement_events",
         f"select 'G_LATE_0001', '{LATE_MEMBER}', timestamp '{day} 12:00:00', 'app_open', 'app'",
     )
+    # the order lines: D - 2's delivered again, a line of the changed transaction re-delivered changed
+    # (no timestamp orders line versions: the greatest row hash wins), and a line of the orphan
+    transactions = f"read_parquet('{raw / 'transactions.parquet'}')"
+    deliveries.append_rows(
+        raw,
+        "order_lines",
+        f"select * from {{current}} where transaction_id in (select transaction_id from {transactions} "
+        f"where cast(transacted_at as date) = '{END - timedelta(days=2)}')",
+    )
+    deliveries.append_rows(
+        raw,
+        "order_lines",
+        "select * replace (quantity + 1 as quantity) from (select * from {current} where transaction_id = "
+        f"(select min(transaction_id) from {transactions} where member_id is not null "
+        f"and transaction_type = 'purchase' and cast(transacted_at as date) = '{END - timedelta(days=31)}') "
+        "order by order_line_id limit 1)",
+    )
+    deliveries.append_rows(
+        raw,
+        "order_lines",
+        "select 'L_LATE_0001', 'T_LATE_0001', 'PR_LATE', 'grocery', 1::bigint, 25.00::decimal(18, 2)",
+    )
     _build(raw, warehouse, root / "run3")
     orphans = _query(
         warehouse,
         "select record_key, reason from quarantine.quarantine where record_key like '%_LATE_0001' order by 1",
     )
-    assert orphans == [(f"{k}_LATE_0001", "unknown_member") for k in ("G", "P", "T")]
+    assert orphans == [
+        ("G_LATE_0001", "unknown_member"),
+        ("L_LATE_0001", "unknown_transaction"),  # its transaction is the orphan
+        ("P_LATE_0001", "unknown_member"),
+        ("T_LATE_0001", "unknown_member"),
+    ]
     # D: the day and the orphan's member
     deliveries.deliver_day(full, raw, END)
     deliveries.append_rows(
@@ -193,6 +223,20 @@ def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, P
     # outside the window only the old version of the changed re-delivery, whose key is in the window
     assert {day for day in rewritten if day < window_start} == {END - timedelta(days=31)}
     assert sum(1 for is_new, _ in rows if is_new) < len(rows) / 10
+    # the order lines re-judged are those of the re-judged transactions (and of unknown ones)
+    [(lines, rewritten_lines, stray)] = _query(
+        incremental,
+        "with lines as (select transaction_id, transactions_seen_at = max(transactions_seen_at) over () "
+        "as rewritten from staging.base_loyalty__order_lines), "
+        "new_transactions as (select distinct transaction_id from staging.base_loyalty__transactions "
+        "where verdicts_updated_at = "
+        "(select max(verdicts_updated_at) from staging.base_loyalty__transactions)) "
+        "select count(*), count(*) filter (rewritten), count(*) filter (rewritten and transaction_id not in "
+        "(select transaction_id from new_transactions) and transaction_id in "
+        "(select transaction_id from staging.base_loyalty__transactions)) from lines",
+    )
+    assert 0 < rewritten_lines < lines / 10
+    assert stray == 0
 
 
 # ---------------------------------------------------------------------------------------- PostgreSQL

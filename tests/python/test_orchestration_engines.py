@@ -34,6 +34,7 @@ from orchestration.resources import LoyaltyWarehouse
 from orchestration.settings import Settings
 from tests.python.support import WORKED_EXAMPLE
 from tests.python.test_engines import postgres_server  # noqa: F401 (fixture)
+from tests.python.test_orchestration import assert_same_graph, graph_line
 
 # the postgres build leaves out tests: the cross-engine tests run them; here only the marts matter
 NO_TESTS = ("--exclude-resource-type", "test", "unit_test")
@@ -172,12 +173,16 @@ def test_checks_and_publish_run_on_postgres(
 
 # The code location as `dagster job execute` loads it, with the postgres manifest parsed afresh.
 FULL_JOB = """
+import json
 import sys
 from dagster import DagsterInstance
 from orchestration.project import loyalty_project
 
 loyalty_project.preparer.prepare(loyalty_project)
 from orchestration.definitions import defs
+from tests.python.test_orchestration import graph_summary
+
+print("GRAPH " + json.dumps(graph_summary(defs)))
 
 result = defs.resolve_job_def("loyalty_build").execute_in_process(
     instance=DagsterInstance.ephemeral(), raise_on_error=False
@@ -192,7 +197,8 @@ sys.exit(0 if result.success else 1)
 
 def test_the_whole_job_runs_on_postgres(tmp_path: Path, postgres_marts: PgSettings) -> None:
     """`loyalty_build` with LOYALTY_DBT_TARGET=postgres: raw checks, dbt build there, the CLV asset, the KPI
-    checks, the publish and the report all succeed; the published kpi_monthly is PostgreSQL's."""
+    checks, the publish and the report all succeed; the published kpi_monthly is PostgreSQL's; the graph
+    is DuckDB's (test_orchestration.assert_same_graph)."""
     publish_dir = tmp_path / "published"
     report = tmp_path / "report" / "loyalty_kpi_report.html"
     env = {
@@ -216,6 +222,7 @@ def test_the_whole_job_runs_on_postgres(tmp_path: Path, postgres_marts: PgSettin
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-8000:]
     assert "CHECK FAILED" not in done.stdout, done.stdout[-8000:]  # warnings allowed
+    assert_same_graph(graph_line(done.stdout), "postgres")
     materialized = next(line for line in done.stdout.splitlines() if line.startswith("MATERIALIZED"))
     for key in ("marts/kpi_monthly", "marts/clv_model_fit", "published/marts", "published/kpi_report"):
         assert key in materialized, key

@@ -22,9 +22,10 @@ DEMO_MEMBERS ?= 20000
 DEMO_MONTHS ?= 36
 DEMO_SEED ?= 7
 SCALE ?= 10m
-# make test: pytest-xdist workers, one test module each at a time (the tests wait on dbt's start-up and
-# JVMs as much as they compute, so two workers finish sooner even on two cores)
-TEST_WORKERS ?= 2
+# make test: pytest-xdist workers, one test module each at a time, the slowest modules first
+# (tests/python/conftest.py). The tests wait on JVMs, the Thrift Server's polling and servers starting as
+# much as they compute, so three workers finish sooner than two even on two cores.
+TEST_WORKERS ?= 3
 
 .PHONY: install demo data build manifest job dev summary report test lint docs docs-generate metrics metrics-validate bench clean chromium
 .PHONY: install-engines postgresql java postgres-up postgres-down load-postgres build-postgres
@@ -73,7 +74,7 @@ demo: data job summary  ## demo data, the main (Dagster) build job, KPI summary
 
 test: install-engines postgresql java chromium  ## lint, then every test (pytest runs dbt end to end, on every engine)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 docs-generate: install  ## dbt docs site into target/ (needs a built warehouse for the catalog)
 	$(BIN)/dbt docs generate

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,11 +16,26 @@ import pytest
 
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
-from tests.python.support import Build, BuildFn
+from tests.python.support import WORKED_EXAMPLE, Build, BuildFn
 
-# The longest modules first, so that with pytest-xdist (`make test`: two workers, a module per worker)
-# they do not start last and leave one worker idle at the end.
-SLOWEST_FIRST = ("test_engines.py", "test_incremental.py", "test_end_to_end.py", "test_publish.py")
+# The longest modules first (by a profiled `make test`), so that with pytest-xdist (`make test`: a module per
+# worker at a time, `--no-loadscope-reorder` so that xdist keeps this order rather than ordering by test
+# count) they do not start last and leave the other workers idle at the end.
+SLOWEST_FIRST = (
+    "test_engines.py",
+    "test_incremental.py",
+    "test_orchestration.py",
+    "test_end_to_end.py",
+    "test_raw_contract.py",
+    "test_clv_engines.py",
+    "test_publish.py",
+    "test_clv.py",
+    "test_bad_input.py",
+    "test_privacy.py",
+    "test_semantic_layer.py",
+    "test_report.py",
+    "test_orchestration_engines.py",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,6 +59,73 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
+# ------------------------------------------------------------------------ builds shared by the workers
+
+
+def _session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of the whole test run: under pytest-xdist every worker's base temp is a directory of
+    the run's own (popen-gw0, popen-gw1, …), so their parent is shared."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock between the workers (flock on path)."""
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Any) -> Path:
+    """The directory `make(directory)` filled, made by the first worker that asks, once per test run."""
+    shared = _session_dir(tmp_path_factory)
+    directory = shared / name
+    done = shared / f"{name}.done"
+    with _locked(shared / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir()
+            make(directory)
+            done.touch()
+    return directory
+
+
+def shared_build(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    raw_dir: Path,
+    dbt_vars: Mapping[str, Any] | None = None,
+    args: tuple[str, ...] = ("build",),
+) -> Build:
+    """`dbt <args>` on raw_dir into a fresh warehouse, run once per test run (the first worker that needs
+    it builds, the others wait for it): each caller gets a copy of the warehouse and its target/ of its
+    own, so that no two processes open one DuckDB file and a test may change its copy."""
+
+    def make(directory: Path) -> None:
+        result = run_dbt(
+            args, raw_dir=raw_dir, duckdb_path=directory / "warehouse.duckdb", dbt_vars=dbt_vars,
+            work_dir=directory,
+        )  # fmt: skip
+        (directory / "build.json").write_text(
+            json.dumps({"returncode": result.returncode, "output": result.stdout + result.stderr})
+        )
+
+    built = _once_per_run(tmp_path_factory, name, make)
+    copy = tmp_path_factory.mktemp(name)
+    shutil.copytree(built, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("logs"))
+    done = json.loads((copy / "build.json").read_text())
+    return Build(copy / "warehouse.duckdb", done["returncode"], done["output"])
+
+
+# ----------------------------------------------------------------------------------------------- fixtures
+
+
 @pytest.fixture(scope="session")
 def dbt_build(tmp_path_factory: pytest.TempPathFactory) -> BuildFn:
     """Run `dbt build` (or other dbt args) on a raw directory into a fresh warehouse."""
@@ -56,15 +143,27 @@ def dbt_build(tmp_path_factory: pytest.TempPathFactory) -> BuildFn:
 
 @pytest.fixture(scope="session")
 def generated_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small generated raw data set (Parquet, every table)."""
-    out = tmp_path_factory.mktemp("raw")
-    generate(out, members=600, months=30, seed=11, end_date=date(2025, 6, 18))
-    return out
+    """A small generated raw data set (Parquet, every table), generated once per test run (read only:
+    the workers share it)."""
+    return _once_per_run(
+        tmp_path_factory,
+        "generated-raw",
+        lambda out: generate(out, members=600, months=30, seed=11, end_date=date(2025, 6, 18)),
+    )
 
 
 @pytest.fixture(scope="session")
-def built(dbt_build: BuildFn, generated_raw: Path) -> Build:
-    """`dbt build` with the default vars on `generated_raw`, once per session (tests that only read it)."""
-    build = dbt_build(generated_raw)
+def built(tmp_path_factory: pytest.TempPathFactory, generated_raw: Path) -> Build:
+    """`dbt build` with the default vars on `generated_raw`, once per test run (a copy per worker)."""
+    build = shared_build(tmp_path_factory, "generated-build", generated_raw)
+    assert build.returncode == 0, build.output
+    return build
+
+
+@pytest.fixture(scope="session")
+def worked_example_built(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """`dbt build` with the default vars on the spec's worked example, once per test run (a copy per
+    worker)."""
+    build = shared_build(tmp_path_factory, "worked-example-build", WORKED_EXAMPLE / "raw")
     assert build.returncode == 0, build.output
     return build

@@ -199,12 +199,14 @@ def test_spark_session_clv_marts_equal_duckdb(
 
 def test_spark_thrift_clv_marts_equal_duckdb(
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     raw_dir: Path,
     duckdb_build: Path,
     spark_thrift_server: SparkClusterSettings,  # noqa: F811 (the imported fixture)
 ) -> None:
     """dbt build on a Thrift Server up to the summary, then the step through PyHive (insert … values in
-    batches, small ones here so that several run): the three marts equal DuckDB's."""
+    batches, small ones here so that several run), then again as the Dagster asset `loyalty_build` runs on
+    that target (its client from the LOYALTY_SPARK_* env vars): the three marts equal DuckDB's."""
     env = spark_thrift_server.env()
     result = run_dbt(
         ("build", "--select", "+int_clv_calibration_summary", *NO_TESTS),
@@ -218,6 +220,15 @@ def test_spark_thrift_clv_marts_equal_duckdb(
         host=HOST, port=spark_thrift_server.thrift_port, user="loyalty", batch_rows=50
     )
     warehouse.write_marts(compute_marts(warehouse.read_summary()))
+    with closing(hive.connect(host=HOST, port=spark_thrift_server.thrift_port, username="loyalty")) as conn:
+        conn.cursor().execute("drop table marts.clv_model_fit")  # the asset must write it again
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    asset = build_clv_asset("spark_thrift", "loyalty_warehouse", dbt_keys=[])
+    resource = LoyaltyWarehouse(raw_dir=str(raw_dir), duckdb_path=str(tmp_path / "unused.duckdb"))
+    materialized = materialize([asset], resources={"warehouse": resource})
+    assert materialized.success
+    assert {event.asset_key for event in materialized.get_asset_materialization_events()} == CLV_ASSETS
     with closing(hive.connect(host=HOST, port=spark_thrift_server.thrift_port, username="loyalty")) as conn:
         cursor = conn.cursor()
         written = {}

@@ -57,7 +57,8 @@ def _reference_as_warehouse(raw: Path, dbt_vars: dict[str, Any]) -> dict[str, pd
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
 def scenario(request: pytest.FixtureRequest, dbt_build: BuildFn, generated_raw: Path) -> tuple[Build, dict]:
     dbt_vars = SCENARIOS[request.param]
-    build = dbt_build(generated_raw, dbt_vars=dbt_vars)
+    # the default vars: the session's build of generated_raw (conftest), the very same `dbt build`
+    build = request.getfixturevalue("built") if not dbt_vars else dbt_build(generated_raw, dbt_vars=dbt_vars)
     assert build.returncode == 0, build.output
     return build, _reference_as_warehouse(generated_raw, dbt_vars)
 

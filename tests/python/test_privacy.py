@@ -46,15 +46,15 @@ class Erasure(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def erasure(tmp_path_factory: pytest.TempPathFactory) -> Erasure:
-    """The worked example built once as delivered, then again into the same warehouse (its snapshot has
-    the member's history by then) with erasure requests for M01."""
+def erasure(tmp_path_factory: pytest.TempPathFactory, worked_example_built: Build) -> Erasure:
+    """The worked example built once as delivered (a copy of the session's build, conftest), then again
+    into the same warehouse (its snapshot has the member's history by then) with erasure requests for
+    M01."""
     work = tmp_path_factory.mktemp("erasure")
     warehouse = work / "warehouse.duckdb"
-    before = _build(WORKED_EXAMPLE / "raw", warehouse, work / "before")
-    assert before.returncode == 0, before.output
-    members_before = before.table("members")
-    snapshot_before = before.table("members_snapshot", schema="snapshots")
+    shutil.copyfile(worked_example_built.warehouse, warehouse)
+    members_before = worked_example_built.table("members")
+    snapshot_before = worked_example_built.table("members_snapshot", schema="snapshots")
     after = _build(_raw_with_erasure(work), warehouse, work / "after")
     assert after.returncode == 0, after.output
     return Erasure(members_before, snapshot_before, after)

@@ -16,7 +16,7 @@ from plotly.offline import get_plotlyjs
 from loyalty_kpi.paths import PROJECT_DIR
 from loyalty_kpi.publish import PUBLISHED_FILE, publish
 from loyalty_kpi.report import render, write_report
-from tests.python.support import WORKED_EXAMPLE, Build, BuildFn
+from tests.python.support import Build
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = PROJECT_DIR / "docs" / "report_screenshot.png"
@@ -31,11 +31,9 @@ def published(built: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def example_published(dbt_build: BuildFn, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    build = dbt_build(WORKED_EXAMPLE / "raw")
-    assert build.returncode == 0, build.output
+def example_published(worked_example_built: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("published_example")
-    publish(build.warehouse, target)
+    publish(worked_example_built.warehouse, target)
     return target
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.python.reference import compare_frames
-from tests.python.support import WORKED_EXAMPLE, Build, BuildFn
+from tests.python.support import WORKED_EXAMPLE, Build
 
 KEYS = {
     "member_base_flow_monthly": ["month_start"],
@@ -17,10 +17,9 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def example_build(dbt_build: BuildFn) -> Build:
-    build = dbt_build(WORKED_EXAMPLE / "raw")
-    assert build.returncode == 0, build.output
-    return build
+def example_build(worked_example_built: Build) -> Build:
+    """`dbt build` on the worked example (conftest: once per test run, shared with other modules)."""
+    return worked_example_built
 
 
 @pytest.mark.parametrize("mart", sorted(KEYS))

@@ -26,10 +26,7 @@ changed_days as (
     select distinct verdicts.transacted_on
     from verdicts
     where verdicts.transacted_on is not null
-        and verdicts.verdicts_updated_at > (
-            select coalesce(max(verdicts_seen_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
-        )
+        and {{ rewritten_since_last_run('verdicts.verdicts_updated_at', 'verdicts_seen_at') }}
 ),
 
 member_purchases as (

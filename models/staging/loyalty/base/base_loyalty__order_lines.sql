@@ -31,10 +31,7 @@ transactions_seen as (
 changed_transactions as (
     select distinct verdict_key
     from transaction_verdicts
-    where verdicts_updated_at > (
-        select coalesce(max(transactions_seen_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this }}
-    )
+    where {{ rewritten_since_last_run('verdicts_updated_at', 'transactions_seen_at') }}
 ),
 
 known_transactions as (

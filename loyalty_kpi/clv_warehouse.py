@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import duckdb
@@ -348,6 +348,11 @@ def _spark_literal(value: Any, kind: str) -> str:
     return f"date'{value.isoformat()}'"
 
 
+def _date_or_none(value: Any) -> date | None:
+    """An ISO date text as a date (a null stays None)."""
+    return None if pd.isna(value) else date.fromisoformat(value)
+
+
 @dataclass(frozen=True)
 class SparkThriftClvWarehouse:
     """The spark_thrift target: the Thrift Server dbt talks to (PyHive). The rows travel as `insert …
@@ -368,12 +373,17 @@ class SparkThriftClvWarehouse:
         return self.read_frame(f"select * from {SUMMARY_TABLE}")
 
     def read_frame(self, query: str) -> pd.DataFrame:
-        """The result of a read query as a frame."""
+        """The result of a read query as a frame, dates as date objects (PyHive returns a DATE column as
+        text, which a published copy would keep as VARCHAR)."""
         with self._connect() as conn:
             cursor = conn.cursor()
             cursor.execute(query)
             names = [column[0].split(".")[-1] for column in cursor.description]
-            return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+            frame = pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+            for name, (_, type_code, *_) in zip(names, cursor.description, strict=True):
+                if type_code == "DATE_TYPE":
+                    frame[name] = frame[name].map(_date_or_none)
+            return frame
 
     def table_names(self, schema: str) -> list[str]:
         """The tables of a database (schema), sorted (the CLV step's staging tables left out)."""

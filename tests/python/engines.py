@@ -87,7 +87,8 @@ def _results(work_dir: Path) -> dict[str, str]:
     return {r["unique_id"]: r["status"] for r in json.loads(run_results.read_text())["results"]}
 
 
-def _frame(cursor: Any) -> pd.DataFrame:
+def cursor_frame(cursor: Any) -> pd.DataFrame:
+    """The rows of an executed DB-API cursor as a frame (Spark's "table.column" names shortened)."""
     columns = [column[0].split(".")[-1] for column in cursor.description]
     return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
 
@@ -109,7 +110,7 @@ def read_marts(engine: str, engines: Engines, duckdb_file: Path, marts: list[str
             cursor = conn.cursor()
             for mart in marts:
                 cursor.execute(f"select * from marts.{mart}")
-                frames[mart] = _frame(cursor)
+                frames[mart] = cursor_frame(cursor)
         return frames
     # spark_session: its Derby metastore admits one JVM, so the managed tables' Parquet files are read
     warehouse = engines.spark_session_dir / "warehouse" / "marts.db"

@@ -5,7 +5,8 @@ published DuckDB file and Parquet files as on DuckDB (loyalty_kpi.publish.publis
 The code location's dbt assets come from the manifest this test session parsed (DuckDB's), so in-process
 the dbt step runs as `dbt build --target postgres` (what the dbt asset runs) and the checks and the publish
 asset are materialized by Dagster against the PostgreSQL it built; the whole `loyalty_build` job runs on
-PostgreSQL in a subprocess of its own (LOYALTY_DBT_TARGET=postgres: its own manifest, parsed for postgres).
+PostgreSQL and on a Spark Thrift Server, each in a subprocess of its own (LOYALTY_DBT_TARGET: its own
+manifest, parsed for that target).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,19 +23,22 @@ import pandas as pd
 import psycopg
 import pytest
 from dagster import AssetKey, AssetSelection, AssetSpec, materialize, multi_asset
+from pyhive import hive
 
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.load_postgres import load_raw
 from loyalty_kpi.paths import PROJECT_DIR
 from loyalty_kpi.postgres import PgSettings
 from loyalty_kpi.publish import METADATA_TABLE, PARQUET_LINK, PUBLISHED_FILE
+from loyalty_kpi.spark import HOST, SparkClusterSettings
 from orchestration.assets.dbt import mart_key
 from orchestration.assets.publish import build_publish_asset
 from orchestration.checks import build_kpi_checks
 from orchestration.resources import LoyaltyWarehouse
 from orchestration.settings import Settings
+from tests.python.engines import cursor_frame
 from tests.python.support import WORKED_EXAMPLE
-from tests.python.test_engines import postgres_server  # noqa: F401 (fixture)
+from tests.python.test_engines import postgres_server, spark_thrift_server  # noqa: F401 (fixtures)
 from tests.python.test_orchestration import assert_same_graph, graph_line
 
 # the postgres build leaves out tests: the cross-engine tests run them; here only the marts matter
@@ -195,16 +200,17 @@ sys.exit(0 if result.success else 1)
 """
 
 
-def test_the_whole_job_runs_on_postgres(tmp_path: Path, postgres_marts: PgSettings) -> None:
-    """`loyalty_build` with LOYALTY_DBT_TARGET=postgres: raw checks, dbt build there, the CLV asset, the KPI
-    checks, the publish and the report all succeed; the published kpi_monthly is PostgreSQL's; the graph
-    is DuckDB's (test_orchestration.assert_same_graph)."""
+def _whole_job(tmp_path: Path, target: str, target_env: dict[str, str]) -> pd.DataFrame:
+    """`loyalty_build` on the worked example with LOYALTY_DBT_TARGET=target, in a subprocess of its own (its
+    own manifest, parsed for the target): raw checks, dbt build there, the CLV asset, the KPI checks, the
+    publish and the report all succeed, the graph is DuckDB's (test_orchestration.assert_same_graph) and the
+    DuckDB file is never made. Returns the published kpi_monthly."""
     publish_dir = tmp_path / "published"
     report = tmp_path / "report" / "loyalty_kpi_report.html"
     env = {
         **os.environ,
-        **postgres_marts.env(),
-        "LOYALTY_DBT_TARGET": "postgres",
+        **target_env,
+        "LOYALTY_DBT_TARGET": target,
         "LOYALTY_RAW_DIR": str(WORKED_EXAMPLE / "raw"),
         "LOYALTY_DUCKDB_PATH": str(tmp_path / "absent.duckdb"),
         "LOYALTY_PUBLISH_DIR": str(publish_dir),
@@ -222,12 +228,46 @@ def test_the_whole_job_runs_on_postgres(tmp_path: Path, postgres_marts: PgSettin
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-8000:]
     assert "CHECK FAILED" not in done.stdout, done.stdout[-8000:]  # warnings allowed
-    assert_same_graph(graph_line(done.stdout), "postgres")
+    assert_same_graph(graph_line(done.stdout), target)
     materialized = next(line for line in done.stdout.splitlines() if line.startswith("MATERIALIZED"))
     for key in ("marts/kpi_monthly", "marts/clv_model_fit", "published/marts", "published/kpi_report"):
         assert key in materialized, key
     assert not (tmp_path / "absent.duckdb").exists()
     assert report.stat().st_size > 0
     with duckdb.connect(str(publish_dir / PUBLISHED_FILE), read_only=True) as con:
-        kpi = con.execute("select * from marts.kpi_monthly order by month_start").df()
+        return con.execute("select * from marts.kpi_monthly order by month_start").df()
+
+
+def test_the_whole_job_runs_on_postgres(tmp_path: Path, postgres_marts: PgSettings) -> None:
+    """The whole job on PostgreSQL: the published kpi_monthly is PostgreSQL's."""
+    kpi = _whole_job(tmp_path, "postgres", postgres_marts.env())
     _same(kpi, _postgres_table(postgres_marts, "select * from marts.kpi_monthly order by month_start"))
+
+
+def _drop_spark_databases(settings: SparkClusterSettings) -> None:
+    """Every database of the Thrift Server but `default`: the job's build is not a full refresh, and the
+    server may hold another test's incremental tables (the server is shared by the test session)."""
+    with closing(hive.connect(host=HOST, port=settings.thrift_port, username=settings.user)) as conn:
+        cursor = conn.cursor()
+        cursor.execute("show databases")
+        for (name,) in cursor.fetchall():
+            if name != "default":
+                cursor.execute(f"drop database {name} cascade")
+
+
+def test_the_whole_job_runs_on_spark_thrift(
+    tmp_path: Path,
+    spark_thrift_server: SparkClusterSettings,  # noqa: F811 (the imported fixture)
+) -> None:
+    """The whole job on a Spark Thrift Server: the published kpi_monthly is Spark's."""
+    _drop_spark_databases(spark_thrift_server)
+    try:
+        kpi = _whole_job(tmp_path, "spark_thrift", spark_thrift_server.env())
+        thrift = spark_thrift_server
+        with closing(hive.connect(host=HOST, port=thrift.thrift_port, username=thrift.user)) as conn:
+            cursor = conn.cursor()
+            cursor.execute("select * from marts.kpi_monthly order by month_start")
+            spark_kpi = cursor_frame(cursor)
+    finally:
+        _drop_spark_databases(spark_thrift_server)
+    _same(kpi, spark_kpi)

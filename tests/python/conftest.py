@@ -24,6 +24,7 @@ from tests.python.support import WORKED_EXAMPLE, Build, BuildFn
 SLOWEST_FIRST = (
     "test_engines.py",
     "test_incremental.py",
+    "test_incremental_engines.py",
     "test_orchestration.py",
     "test_end_to_end.py",
     "test_raw_contract.py",

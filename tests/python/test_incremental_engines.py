@@ -1,0 +1,190 @@
+"""Incremental runs on PostgreSQL (delete+insert) and on a Spark session (insert_overwrite by day
+partition) give what a full refresh gives on the same final data (the DuckDB case and the delivery
+scenario: test_incremental.py; a module of its own so that pytest-xdist runs it beside that one).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+
+from loyalty_kpi import deliveries
+from loyalty_kpi.dbt import run_dbt
+from loyalty_kpi.generate import generate
+from loyalty_kpi.load_postgres import load_raw
+from loyalty_kpi.postgres import PgSettings, start_cluster, stop_cluster
+from tests.python.engines import free_port
+from tests.python.test_incremental import END, VERDICTS
+
+# ---------------------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PgSettings]:
+    """A PostgreSQL cluster of this module's own (the engine tests' schemas stay untouched)."""
+    cluster_dir = Path(tempfile.mkdtemp(prefix="loyalty-pg-incremental-"))
+    settings = PgSettings(
+        host="127.0.0.1",
+        port=free_port(),
+        database="loyalty",
+        user="loyalty",
+        password="",
+        bi_role="loyalty_bi",
+    )
+    start_cluster(cluster_dir, settings)
+    try:
+        yield settings
+    finally:
+        stop_cluster(cluster_dir)
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+
+
+def _postgres_contents(settings: PgSettings) -> dict[str, list[str]]:
+    """Every mart's rows and every verdict, in a canonical order."""
+    with psycopg.connect(settings.conninfo()) as con:
+        marts = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+        contents = {
+            name: sorted(map(repr, con.execute(f'select * from marts."{name}"').fetchall()))
+            for (name,) in marts
+        }
+        for table in VERDICTS:
+            verdicts = con.execute(
+                "select verdict_key, row_hash, row_status, quarantine_reason "
+                f"from staging.base_loyalty__{table}"
+            ).fetchall()
+            contents[f"base_loyalty__{table}"] = sorted(map(repr, verdicts))
+    return contents
+
+
+def test_postgres_increment_equals_a_full_refresh(postgres: PgSettings, tmp_path: Path) -> None:
+    """delete+insert on PostgreSQL: a build, two more days with a day delivered twice and a changed
+    re-delivery, an incremental build; every mart and verdict equal a --full-refresh's."""
+    full = tmp_path / "generated"
+    generate(full, members=300, months=24, seed=5, end_date=END)
+    raw = tmp_path / "raw"
+    deliveries.deliver_until(full, raw, END - timedelta(days=2))
+
+    def build(name: str, *args: str) -> None:
+        load_raw(raw, postgres, warn=lambda _: None)
+        result = run_dbt(
+            ["build", *args], raw_dir=raw, work_dir=tmp_path / name, target="postgres", env=postgres.env()
+        )
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+    build("first")
+    deliveries.deliver_day(full, raw, END - timedelta(days=1))
+    deliveries.deliver_day(full, raw, END)
+    deliveries.append_rows(
+        raw, "transactions", f"select * from {{current}} where cast(transacted_at as date) = '{END}'"
+    )
+    deliveries.append_rows(
+        raw,
+        "transactions",
+        "select * replace (amount + 1 as amount, transacted_at + interval 20 day as transacted_at) "
+        f"from (select * from {{current}} where member_id is not null and transaction_type = 'purchase' "
+        f"and cast(transacted_at as date) = '{END - timedelta(days=20)}' order by transaction_id limit 1)",
+    )
+    build("increment")
+    incremental = _postgres_contents(postgres)
+    build("full", "--full-refresh")
+    full_refresh = _postgres_contents(postgres)
+    assert len(full_refresh) > 15
+    assert [name for name in full_refresh if incremental.get(name) != full_refresh[name]] == []
+
+
+# --------------------------------------------------------------------------------------- Spark session
+
+# The incremental models; on Spark insert_overwrite by their day partition (dbt_project.yml).
+SPARK_INCREMENTAL = {
+    "staging.db/base_loyalty__transactions": (
+        "verdict_key, transaction_id, member_id, amount, transacted_at, transacted_on, row_hash, row_status, "
+        "quarantine_reason"
+    ),
+    "staging.db/base_loyalty__point_events": (
+        "verdict_key, member_id, points, occurred_at, occurred_on, row_hash, row_status, quarantine_reason"
+    ),
+    "staging.db/base_loyalty__engagement_events": (
+        "verdict_key, member_id, event_type, occurred_at, occurred_on, row_hash, row_status, "
+        "quarantine_reason"
+    ),
+    "intermediate.db/int_member_purchase_days_all": "member_id, purchase_date, orders, purchase_amount",
+}
+
+
+def _spark_contents(warehouse: Path) -> dict[str, list[str]]:
+    """Each incremental model's rows (its Parquet files, day partitions from the directory names) sorted."""
+    with duckdb.connect() as con:
+        return {
+            table: sorted(
+                map(
+                    repr,
+                    con.execute(
+                        f"select {columns} from read_parquet('{warehouse / table}/**/*.parquet', "
+                        "hive_partitioning = true)"
+                    ).fetchall(),
+                )
+            )
+            for table, columns in SPARK_INCREMENTAL.items()
+        }
+
+
+def test_spark_session_increment_equals_a_full_refresh(tmp_path: Path) -> None:
+    """insert_overwrite by day partition on Spark: a first build, two more days with a day delivered twice
+    and a changed re-delivery of an old transaction, an increment; the incremental models equal a
+    --full-refresh's, and the increment rewrote only a few partitions' verdicts. (The models and their
+    upstream only, no tests: a JVM per dbt invocation makes Spark slow; the marts are the engine tests'.)"""
+    full = tmp_path / "generated"
+    generate(full, members=120, months=4, seed=5, end_date=END)
+    raw = tmp_path / "raw"
+    deliveries.deliver_until(full, raw, END - timedelta(days=2))
+    session_dir = tmp_path / "spark"
+    selection = ["+base_loyalty__transactions", "+int_member_purchase_days_all"]
+    selection += ["+base_loyalty__point_events", "+base_loyalty__engagement_events"]
+
+    def build(name: str, *args: str) -> None:
+        result = run_dbt(
+            ["build", "--select", *selection, "--exclude-resource-type", "test", "unit_test", *args],
+            raw_dir=raw,
+            work_dir=tmp_path / name,
+            target="spark_session",
+            env={"LOYALTY_SPARK_SESSION_DIR": str(session_dir), "SPARK_LOCAL_IP": "127.0.0.1"},
+        )
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+    build("first")
+    deliveries.deliver_day(full, raw, END - timedelta(days=1))
+    deliveries.deliver_day(full, raw, END)
+    deliveries.append_rows(
+        raw, "transactions", f"select * from {{current}} where cast(transacted_at as date) = '{END}'"
+    )
+    deliveries.append_rows(
+        raw,
+        "transactions",
+        "select * replace (amount + 1 as amount, transacted_at + interval 20 day as transacted_at) "
+        f"from (select * from {{current}} where member_id is not null and transaction_type = 'purchase' "
+        f"and cast(transacted_at as date) = '{END - timedelta(days=20)}' order by transaction_id limit 1)",
+    )
+    build("increment")
+    warehouse = session_dir / "warehouse"
+    incremental = _spark_contents(warehouse)
+    with duckdb.connect() as con:
+        rewritten, days, rows = con.execute(
+            "select count(*) filter (where verdicts_updated_at = newest), "
+            "count(distinct transacted_on) filter (where verdicts_updated_at = newest), count(*) "
+            "from (select *, max(verdicts_updated_at) over () as newest from read_parquet("
+            f"'{warehouse}/staging.db/base_loyalty__transactions/**/*.parquet', hive_partitioning = true))"
+        ).fetchone()
+    assert 0 < rewritten < rows / 4 and days < 10, (rewritten, days, rows)
+    build("full", "--full-refresh")
+    full_refresh = _spark_contents(warehouse)
+    assert all(full_refresh.values())
+    assert [name for name in full_refresh if incremental[name] != full_refresh[name]] == []

@@ -120,8 +120,13 @@ postgres-down: install-engines  ## stop the local PostgreSQL cluster (by its PID
 load-postgres: install-engines  ## copy the raw files of LOYALTY_RAW_DIR into PostgreSQL's raw schema
 	$(BIN)/python -m loyalty_kpi postgres load
 
-build-postgres: load-postgres  ## load-postgres, then dbt build on the postgres target
-	$(BIN)/dbt build --target postgres
+# Off DuckDB the CLV marts follow the CLV step (README "Predictive CLV on PostgreSQL and Spark"): dbt build
+# without them, then clv-fit (the step, then dbt build of the CLV marts and their tests).
+CLV_STEP_MARTS := source:clv_step+
+
+build-postgres: load-postgres  ## load-postgres, then dbt build on the postgres target (with the CLV step)
+	$(BIN)/dbt build --target postgres --exclude $(CLV_STEP_MARTS)
+	$(BIN)/python -m loyalty_kpi clv-fit --target postgres
 
 spark-up: install-engines java  ## start a Spark master, worker and Thrift Server on 127.0.0.1:LOYALTY_SPARK_PORT (10000)
 	$(BIN)/python -m loyalty_kpi spark up
@@ -129,11 +134,13 @@ spark-up: install-engines java  ## start a Spark master, worker and Thrift Serve
 spark-down: install-engines  ## stop the Spark Thrift Server, worker and master (by their PIDs)
 	$(BIN)/python -m loyalty_kpi spark down
 
-build-spark-session: install-engines java  ## dbt build in a local Spark session (nothing to start)
-	$(SPARK_ENV) $(BIN)/dbt build --target spark_session
+build-spark-session: install-engines java  ## dbt build in a local Spark session (nothing to start; with the CLV step)
+	$(SPARK_ENV) $(BIN)/dbt build --target spark_session --exclude $(CLV_STEP_MARTS)
+	$(SPARK_ENV) $(BIN)/python -m loyalty_kpi clv-fit --target spark_session
 
-build-spark-thrift: install-engines  ## dbt build through the Spark Thrift Server (make spark-up first)
-	$(SPARK_ENV) $(BIN)/dbt build --target spark_thrift
+build-spark-thrift: install-engines  ## dbt build through the Spark Thrift Server (make spark-up first; with the CLV step)
+	$(SPARK_ENV) $(BIN)/dbt build --target spark_thrift --exclude $(CLV_STEP_MARTS)
+	$(SPARK_ENV) $(BIN)/python -m loyalty_kpi clv-fit --target spark_thrift
 
 clean:
 	rm -rf target logs data/warehouse.duckdb data/warehouse.duckdb.wal

@@ -285,12 +285,15 @@ def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchRe
         load_seconds = round(time.perf_counter() - started, 1)
     warehouse = work_dir / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
-    build_seconds, build_peak, build_ok = _timed_dbt(["build"], work_dir, raw, warehouse, target)
+    # off DuckDB the CLV marts follow the CLV step (`clv-fit`; its cost: loyalty_kpi.clv_bench), as before
+    # when they were DuckDB-only models
+    build_args = ["build"] if target == "duckdb" else ["build", "--exclude", "source:clv_step+"]
+    build_seconds, build_peak, build_ok = _timed_dbt(build_args, work_dir, raw, warehouse, target)
     slowest = _slowest_nodes(work_dir)
     figures: dict[str, object] = {}
     if incremental:
         deliveries.deliver_day(generated, raw, end_date)
-        seconds, peak, ok = _timed_dbt(["build"], work_dir, raw, warehouse, target)
+        seconds, peak, ok = _timed_dbt(build_args, work_dir, raw, warehouse, target)
         reference_seconds, scan_seconds, reference_peak, reference_rows = _run_reference(
             work_dir, raw / "transactions.parquet"
         )

@@ -111,25 +111,38 @@ def clv_fit(
         ),
     ] = None,
 ) -> None:
-    """Predictive CLV on PostgreSQL or Spark, after `dbt build` there: read int_clv_calibration_summary, fit
-    and score with loyalty_kpi.clv, write clv_model_fit, member_clv_predicted and clv_holdout_validation
-    into the target's marts schema (what the DuckDB dbt Python models do)."""
+    """Predictive CLV on PostgreSQL or Spark, after `dbt build --exclude source:clv_step+` there: read
+    int_clv_calibration_summary, fit and score with loyalty_kpi.clv, write int_clv_fit and
+    int_clv_member_predictions into the target's intermediate schema (what the DuckDB dbt Python models
+    do), then `dbt build --select source:clv_step+`: the CLV marts and their tests."""
     import yaml
 
     from loyalty_kpi.clv_warehouse import TARGETS, run_on_target
+    from loyalty_kpi.dbt import run_dbt
+    from loyalty_kpi.paths import raw_dir
 
     if target not in TARGETS:
         raise typer.BadParameter(
-            f"one of {', '.join(TARGETS)} (on duckdb `dbt build` makes the CLV marts)", param_hint="--target"
+            f"one of {', '.join(TARGETS)} (on duckdb `dbt build` fits and scores)", param_hint="--target"
         )
+    dbt_vars = yaml.safe_load(vars_) if vars_ else None
     started = time.perf_counter()
-    marts = run_on_target(target, yaml.safe_load(vars_) if vars_ else None)
-    table = Table(title=f"CLV marts written to {target} ({time.perf_counter() - started:.1f} s)")
-    table.add_column("mart")
+    tables = run_on_target(target, dbt_vars)
+    table = Table(title=f"CLV step written to {target} ({time.perf_counter() - started:.1f} s)")
+    table.add_column("table")
     table.add_column("rows", justify="right")
-    for name, frame in marts.items():
-        table.add_row(f"marts.{name}", f"{len(frame):,}")
+    for name, frame in tables.items():
+        table.add_row(f"intermediate.{name}", f"{len(frame):,}")
     Console().print(table)
+    built = run_dbt(
+        ("build", "--select", "source:clv_step+"),
+        raw_dir=raw_dir(),
+        dbt_vars=dbt_vars,
+        capture=False,
+        target=target,
+    )
+    if built.returncode != 0:
+        raise typer.Exit(built.returncode)
 
 
 @app.command(name="publish")

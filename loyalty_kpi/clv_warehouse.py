@@ -1,31 +1,31 @@
-"""Predictive CLV on the engines without dbt Python models (PostgreSQL, Spark): the same marts, written by
-Python into the target warehouse.
+"""Predictive CLV on the engines without dbt Python models (PostgreSQL, Spark): the fit and the member
+predictions written by Python into the target warehouse, for the dbt CLV marts to read.
 
-On DuckDB the dbt Python models `int_clv_fit` / `int_clv_member_predictions` call :mod:`loyalty_kpi.clv`
-and the SQL marts `clv_model_fit`, `member_clv_predicted`, `clv_holdout_validation` are built from them.
-Elsewhere those models and marts are disabled; this module does the same work from outside dbt:
+On DuckDB the dbt Python models `int_clv_fit` / `int_clv_member_predictions` call :mod:`loyalty_kpi.clv`.
+Elsewhere those two models are disabled, and this module does their work from outside dbt:
 
 1. read `intermediate.int_clv_calibration_summary` (a SQL model, built on every engine) from the target;
 2. call :func:`loyalty_kpi.clv.run` on it — the function the Python models call;
-3. compute the three marts with the marts' own SQL (in an in-memory DuckDB over the frames, so the
-   arithmetic — the margin, the decimal mean of the holdout — is the dbt models');
-4. write them into the target's `marts` schema with the contracts' columns and types, replacing the
-   previous tables (PostgreSQL: one transaction, `select` granted to the BI role).
+3. write its two tables into the target's `intermediate` schema as `int_clv_fit` and
+   `int_clv_member_predictions` (the Python models' names and columns, types per engine), replacing the
+   previous ones (PostgreSQL: one transaction).
 
-Callers: the Dagster asset `marts/clv_*` (orchestration/assets/clv.py) on a non-DuckDB target, and
-`python -m loyalty_kpi clv-fit --target postgres` after a plain `dbt build`.
+dbt reads them as source `clv_step` (macro clv_step_output), so the three CLV marts, their contracts and
+their data tests are dbt's on every engine. Callers: the Dagster asset `intermediate/int_clv_*`
+(orchestration/assets/clv.py) on a non-DuckDB target, and `python -m loyalty_kpi clv-fit --target …`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-import duckdb
 import numpy as np
 import pandas as pd
 import yaml
@@ -34,42 +34,34 @@ from loyalty_kpi import clv
 from loyalty_kpi.paths import PROJECT_DIR
 
 SUMMARY_TABLE = "intermediate.int_clv_calibration_summary"
+STEP_SCHEMA = "intermediate"
 MARTS_SCHEMA = "marts"
-# The marts' contracts (models/marts/_marts__clv.yml): portable types, spelt per engine below.
-MART_COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "clv_model_fit": [
-        ("model", "string"),
-        ("parameter", "string"),
-        ("value", "double"),
-        ("log_likelihood", "double"),
-        ("n_members", "bigint"),
-        ("calibration_end", "date"),
-        ("time_unit", "string"),
-    ],
-    "member_clv_predicted": [
-        ("member_id", "string"),
-        ("frequency", "bigint"),
-        ("recency_weeks", "double"),
-        ("t_weeks", "double"),
-        ("monetary_value", "double"),
-        ("p_alive", "double"),
-        ("expected_purchases", "double"),
-        ("expected_average_spend", "double"),
-        ("predicted_clv", "double"),
-    ],
-    "clv_holdout_validation": [
-        ("frequency_bucket", "string"),
-        ("members", "bigint"),
-        ("actual_mean_purchases", "double"),
-        ("predicted_mean_purchases", "double"),
-        ("r", "double"),
-        ("alpha", "double"),
-        ("a", "double"),
-        ("b", "double"),
-    ],
+# The dbt Python models' columns (loyalty_kpi.clv's frames) as portable types, spelt per engine below.
+_KINDS = {
+    "string": "string",
+    "datetime64[ns]": "date",
+    "float64": "double",
+    "int64": "bigint",
+    "bool": "boolean",
 }
-POSTGRES_TYPES = {"string": "text", "double": "double precision", "bigint": "bigint", "date": "date"}
-SPARK_TYPES = {"string": "string", "double": "double", "bigint": "bigint", "date": "date"}
+STEP_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "int_clv_fit": [(name, _KINDS[dtype]) for name, dtype in clv.FIT_COLUMNS.items()],
+    "int_clv_member_predictions": [(name, _KINDS[dtype]) for name, dtype in clv.PREDICTION_COLUMNS.items()],
+}
+POSTGRES_TYPES = {
+    "string": "text",
+    "double": "double precision",
+    "bigint": "bigint",
+    "date": "date",
+    "boolean": "boolean",
+}
+SPARK_TYPES = {
+    "string": "string",
+    "double": "double",
+    "bigint": "bigint",
+    "date": "date",
+    "boolean": "boolean",
+}
 SUMMARY_DTYPES = {
     "calibration": "string",
     "member_id": "string",
@@ -80,120 +72,15 @@ SUMMARY_DTYPES = {
     "holdout_purchase_days": "Int64",
 }
 TARGETS = ("postgres", "spark_session", "spark_thrift")
-HOLDOUT_BUCKETS = ["0", "1", "2", "3", "4", "5", "6", "7+", "all"]
-
-# The SQL of the three marts (models/marts/clv_*.sql) over the frames `summary`, `fit` and `predictions`,
-# in DuckDB: the same expressions, so that the numbers are those DuckDB's dbt build writes.
-_MART_SQL = {
-    "clv_model_fit": """
-        select
-            cast(model as varchar) as model,
-            cast(parameter as varchar) as parameter,
-            cast(value as double) as value,
-            cast(log_likelihood as double) as log_likelihood,
-            cast(n_members as bigint) as n_members,
-            cast(calibration_end as date) as calibration_end,
-            cast('week' as varchar) as time_unit
-        from fit
-        where calibration = 'as_of'
-    """,
-    "member_clv_predicted": """
-        select
-            cast(summary.member_id as varchar) as member_id,
-            cast(summary.frequency as bigint) as frequency,
-            cast(summary.recency_weeks as double) as recency_weeks,
-            cast(summary.t_weeks as double) as t_weeks,
-            cast(summary.monetary_value as double) as monetary_value,
-            cast(predictions.p_alive as double) as p_alive,
-            cast(predictions.expected_purchases as double) as expected_purchases,
-            cast(predictions.expected_average_spend as double) as expected_average_spend,
-            cast(cast($gross_margin_pct as double) / 100
-                * predictions.expected_average_spend
-                * predictions.discounted_expected_purchases as double) as predicted_clv
-        from summary
-        inner join predictions
-            on summary.member_id = predictions.member_id
-        where summary.calibration = 'as_of'
-            and predictions.calibration = 'as_of'
-    """,
-    "clv_holdout_validation": """
-        with holdout_members as (
-            select
-                summary.member_id,
-                case when summary.frequency >= 7 then '7+' else cast(summary.frequency as varchar) end
-                    as frequency_bucket,
-                summary.holdout_purchase_days,
-                predictions.expected_purchases
-            from summary
-            inner join predictions
-                on summary.calibration = predictions.calibration
-                and summary.member_id = predictions.member_id
-            where summary.calibration = 'holdout'
-        ),
-        holdout_fit as (
-            select
-                max(case when parameter = 'r' then value end) as r,
-                max(case when parameter = 'alpha' then value end) as alpha,
-                max(case when parameter = 'a' then value end) as a,
-                max(case when parameter = 'b' then value end) as b
-            from fit
-            where calibration = 'holdout' and model = 'bg_nbd'
-            having count(*) > 0
-        ),
-        buckets as (select unnest($buckets) as frequency_bucket),
-        bucket_means as (
-            select
-                frequency_bucket,
-                count(*) as members,
-                avg(cast(holdout_purchase_days as double)) as actual_mean_purchases,
-                cast(avg(cast(expected_purchases as decimal(38, 12))) as double) as predicted_mean_purchases
-            from holdout_members
-            group by frequency_bucket
-            union all
-            select
-                'all' as frequency_bucket,
-                count(*) as members,
-                avg(cast(holdout_purchase_days as double)) as actual_mean_purchases,
-                cast(avg(cast(expected_purchases as decimal(38, 12))) as double) as predicted_mean_purchases
-            from holdout_members
-        )
-        select
-            cast(buckets.frequency_bucket as varchar) as frequency_bucket,
-            cast(coalesce(bucket_means.members, 0) as bigint) as members,
-            cast(bucket_means.actual_mean_purchases as double) as actual_mean_purchases,
-            cast(bucket_means.predicted_mean_purchases as double) as predicted_mean_purchases,
-            cast(holdout_fit.r as double) as r,
-            cast(holdout_fit.alpha as double) as alpha,
-            cast(holdout_fit.a as double) as a,
-            cast(holdout_fit.b as double) as b
-        from buckets
-        cross join holdout_fit
-        left join bucket_means
-            on buckets.frequency_bucket = bucket_means.frequency_bucket
-    """,
-}
 
 
-@dataclass(frozen=True)
-class ClvVars:
-    """The dbt vars the CLV step reads: kpi-spec §6's and the margin of predicted_clv."""
-
-    settings: clv.ClvSettings = field(default_factory=clv.ClvSettings)
-    gross_margin_pct: float = 100.0
-
-    @classmethod
-    def from_project(cls, overrides: Mapping[str, Any] | None = None) -> ClvVars:
-        """dbt_project.yml's vars with `overrides` (what `dbt --vars` would be given) on top."""
-        project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
-        values = {**project.get("vars", {}), **(overrides or {})}
-        margin = values.get("gross_margin_pct")
-        return cls(
-            settings=clv.ClvSettings.from_config(values),
-            gross_margin_pct=100.0 if margin is None or margin == "" else float(margin),
-        )
+def settings_from_project(overrides: Mapping[str, Any] | None = None) -> clv.ClvSettings:
+    """The CLV settings from dbt_project.yml's vars with `overrides` (what `dbt --vars` is given) on top."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    return clv.ClvSettings.from_config({**project.get("vars", {}), **(overrides or {})})
 
 
-# ------------------------------------------------------------------------------------------ the marts
+# ------------------------------------------------------------------------------------- the step's tables
 
 
 def normalise_summary(summary: pd.DataFrame) -> pd.DataFrame:
@@ -209,29 +96,19 @@ def normalise_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def compute_marts(summary: pd.DataFrame, clv_vars: ClvVars | None = None) -> dict[str, pd.DataFrame]:
-    """The three CLV marts from a calibration summary: loyalty_kpi.clv.run, then the marts' SQL."""
-    clv_vars = clv_vars or ClvVars.from_project()
-    summary = normalise_summary(summary)
-    fit_rows, predictions = clv.run(summary, clv_vars.settings)
-    with duckdb.connect() as con:
-        con.execute("set TimeZone = 'UTC'")
-        con.register("summary", summary)
-        con.register("fit", fit_rows)
-        con.register("predictions", predictions)
-        parameters = {"gross_margin_pct": clv_vars.gross_margin_pct, "buckets": HOLDOUT_BUCKETS}
-        marts = {}
-        for mart, query in _MART_SQL.items():
-            used = {name: value for name, value in parameters.items() if f"${name}" in query}
-            marts[mart] = con.execute(query, used).df()
-    return marts
+def compute_step_tables(
+    summary: pd.DataFrame, settings: clv.ClvSettings | None = None
+) -> dict[str, pd.DataFrame]:
+    """`int_clv_fit` and `int_clv_member_predictions` from a calibration summary (loyalty_kpi.clv.run)."""
+    fit_rows, predictions = clv.run(normalise_summary(summary), settings or settings_from_project())
+    return {"int_clv_fit": fit_rows, "int_clv_member_predictions": predictions}
 
 
 # ---------------------------------------------------------------------------------------- the engines
 
 
 class ClvWarehouse(Protocol):
-    """Where the summary is read from and the marts are written to."""
+    """Where the summary is read from and the step's tables are written to."""
 
     def read_summary(self) -> pd.DataFrame: ...
 
@@ -239,7 +116,7 @@ class ClvWarehouse(Protocol):
 
     def table_names(self, schema: str) -> list[str]: ...
 
-    def write_marts(self, marts: Mapping[str, pd.DataFrame]) -> None: ...
+    def write_tables(self, tables: Mapping[str, pd.DataFrame]) -> None: ...
 
 
 def _python_value(value: Any, kind: str) -> Any:
@@ -254,6 +131,8 @@ def _python_value(value: Any, kind: str) -> Any:
         return int(value)
     if kind == "date":
         return value.date() if isinstance(value, datetime) else value
+    if kind == "boolean":
+        return bool(value)
     return str(value)
 
 
@@ -298,42 +177,35 @@ class PostgresClvWarehouse:
             ).fetchall()
         return [row[0] for row in rows if not _is_staging(row[0])]
 
-    def write_marts(self, marts: Mapping[str, pd.DataFrame]) -> None:
-        """Each mart into a new table, then swapped for the old one and granted to the BI role: all three
-        in one transaction, so a reader sees the previous marts or the new ones."""
+    def write_tables(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        """Each table into a new one, then swapped for the old one: both in one transaction, so that a
+        reader sees the previous fit and predictions or the new ones, never a mix."""
         import psycopg
         from psycopg import sql
 
-        bi_role = sql.Identifier(self.settings.bi_role)
         with psycopg.connect(self.settings.conninfo()) as conn:  # one transaction, committed at exit
-            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(MARTS_SCHEMA)))
-            for mart, frame in marts.items():
-                columns = MART_COLUMNS[mart]
-                new = sql.Identifier(MARTS_SCHEMA, f"{mart}__clv_new")
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(STEP_SCHEMA)))
+            for name, frame in tables.items():
+                columns = STEP_COLUMNS[name]
+                new = sql.Identifier(STEP_SCHEMA, f"{name}__clv_new")
                 conn.execute(sql.SQL("drop table if exists {}").format(new))
                 conn.execute(
                     sql.SQL("create table {} ({})").format(
                         new,
                         sql.SQL(", ").join(
-                            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(POSTGRES_TYPES[kind]))
-                            for name, kind in columns
+                            sql.SQL("{} {}").format(sql.Identifier(column), sql.SQL(POSTGRES_TYPES[kind]))
+                            for column, kind in columns
                         ),
                     )
                 )
                 copy_sql = sql.SQL("copy {} ({}) from stdin").format(
-                    new, sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
+                    new, sql.SQL(", ").join(sql.Identifier(column) for column, _ in columns)
                 )
                 with conn.cursor().copy(copy_sql) as copy:
                     for row in _rows(frame, columns):
                         copy.write_row(row)
-                conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(MARTS_SCHEMA, mart)))
-                conn.execute(sql.SQL("alter table {} rename to {}").format(new, sql.Identifier(mart)))
-                conn.execute(
-                    sql.SQL("grant select on {} to {}").format(sql.Identifier(MARTS_SCHEMA, mart), bi_role)
-                )
-            conn.execute(
-                sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(MARTS_SCHEMA), bi_role)
-            )
+                conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(STEP_SCHEMA, name)))
+                conn.execute(sql.SQL("alter table {} rename to {}").format(new, sql.Identifier(name)))
 
 
 def _spark_literal(value: Any, kind: str) -> str:
@@ -345,6 +217,8 @@ def _spark_literal(value: Any, kind: str) -> str:
         return f"double('{value!r}')" if not math.isfinite(value) else repr(float(value))
     if kind == "bigint":
         return f"cast({int(value)} as bigint)"
+    if kind == "boolean":
+        return "true" if value else "false"
     return f"date'{value.isoformat()}'"
 
 
@@ -393,15 +267,15 @@ class SparkThriftClvWarehouse:
             names = [row[1] for row in cursor.fetchall()]  # (database, tableName, isTemporary)
         return sorted(name for name in names if not _is_staging(name))
 
-    def write_marts(self, marts: Mapping[str, pd.DataFrame]) -> None:
+    def write_tables(self, tables: Mapping[str, pd.DataFrame]) -> None:
         with self._connect() as conn:
             cursor = conn.cursor()
-            cursor.execute(f"create database if not exists {MARTS_SCHEMA}")
-            for mart, frame in marts.items():
-                columns = MART_COLUMNS[mart]
-                new = f"{MARTS_SCHEMA}.{mart}__clv_new"
+            cursor.execute(f"create database if not exists {STEP_SCHEMA}")
+            for name, frame in tables.items():
+                columns = STEP_COLUMNS[name]
+                new = f"{STEP_SCHEMA}.{name}__clv_new"
                 cursor.execute(f"drop table if exists {new}")
-                definition = ", ".join(f"`{name}` {SPARK_TYPES[kind]}" for name, kind in columns)
+                definition = ", ".join(f"`{column}` {SPARK_TYPES[kind]}" for column, kind in columns)
                 cursor.execute(f"create table {new} ({definition}) using parquet")
                 rows = [
                     "("
@@ -413,20 +287,27 @@ class SparkThriftClvWarehouse:
                     cursor.execute(
                         f"insert into {new} values " + ", ".join(rows[start : start + self.batch_rows])
                     )
-                cursor.execute(f"drop table if exists {MARTS_SCHEMA}.{mart}")
-                cursor.execute(f"alter table {new} rename to {MARTS_SCHEMA}.{mart}")
+                cursor.execute(f"drop table if exists {STEP_SCHEMA}.{name}")
+                cursor.execute(f"alter table {new} rename to {STEP_SCHEMA}.{name}")
 
 
 @dataclass(frozen=True)
 class SparkSessionClvWarehouse:
     """The spark_session target: a pyspark session on the target's own metastore and warehouse (the
-    profile's settings). Derby admits one JVM: run it when no dbt run holds the session directory."""
+    profile's settings). Derby admits one JVM, so each call runs in a process (and JVM) of its own that
+    ends with it: a dbt run on the session target can follow in the same Python process (the Dagster job,
+    `clv-fit`). Not while a dbt run holds the session directory."""
 
     session_dir: str
     cores: str = "2"
     driver_memory: str = "2g"
 
-    def _session(self) -> Any:
+    def _in_own_jvm(self, work: Callable[..., Any], *args: Any) -> Any:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(work, self, *args).result()
+
+    def session(self) -> Any:
+        """The session (in the calling process: call it from a process of its own, see the class)."""
         from pyspark.sql import SparkSession
 
         return (
@@ -448,26 +329,34 @@ class SparkSessionClvWarehouse:
         )
 
     def read_summary(self) -> pd.DataFrame:
-        return self._session().table(SUMMARY_TABLE).toPandas()
+        return self.read_frame(f"select * from {SUMMARY_TABLE}")
 
     def read_frame(self, query: str) -> pd.DataFrame:
         """The result of a read query as a frame."""
-        return self._session().sql(query).toPandas()
+        return self._in_own_jvm(_session_frame, query)
 
     def table_names(self, schema: str) -> list[str]:
         """The tables of a database (schema), sorted (the CLV step's staging tables left out)."""
-        names = [row.tableName for row in self._session().sql(f"show tables in {schema}").collect()]
+        names = self._in_own_jvm(_session_frame, f"show tables in {schema}")["tableName"]
         return sorted(name for name in names if not _is_staging(name))
 
-    def write_marts(self, marts: Mapping[str, pd.DataFrame]) -> None:
-        spark = self._session()
-        spark.sql(f"create database if not exists {MARTS_SCHEMA}")
-        for mart, frame in marts.items():
-            columns = MART_COLUMNS[mart]
-            schema = ", ".join(f"`{name}` {SPARK_TYPES[kind]}" for name, kind in columns)
-            rows = list(_rows(frame, columns))
-            data = spark.createDataFrame(rows, schema=schema) if rows else spark.createDataFrame([], schema)
-            data.write.format("parquet").mode("overwrite").saveAsTable(f"{MARTS_SCHEMA}.{mart}")
+    def write_tables(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self._in_own_jvm(_session_write, dict(tables))
+
+
+def _session_frame(warehouse: SparkSessionClvWarehouse, query: str) -> pd.DataFrame:
+    return warehouse.session().sql(query).toPandas()
+
+
+def _session_write(warehouse: SparkSessionClvWarehouse, tables: Mapping[str, pd.DataFrame]) -> None:
+    spark = warehouse.session()
+    spark.sql(f"create database if not exists {STEP_SCHEMA}")
+    for name, frame in tables.items():
+        columns = STEP_COLUMNS[name]
+        schema = ", ".join(f"`{column}` {SPARK_TYPES[kind]}" for column, kind in columns)
+        rows = list(_rows(frame, columns))
+        data = spark.createDataFrame(rows, schema=schema) if rows else spark.createDataFrame([], schema)
+        data.write.format("parquet").mode("overwrite").saveAsTable(f"{STEP_SCHEMA}.{name}")
 
 
 def warehouse_for_target(target: str, env: Mapping[str, str] | None = None) -> ClvWarehouse:
@@ -504,7 +393,7 @@ def warehouse_for_target(target: str, env: Mapping[str, str] | None = None) -> C
         )
     raise ValueError(
         f"target {target!r}: the CLV step runs outside dbt on {', '.join(TARGETS)} only "
-        "(on duckdb the dbt Python models build the CLV marts)"
+        "(on duckdb the dbt Python models int_clv_fit and int_clv_member_predictions do its work)"
     )
 
 
@@ -513,8 +402,9 @@ def run_on_target(
     dbt_vars: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Read the summary from the target, fit and score, write the three marts there; returns them."""
+    """Read the summary from the target, fit and score, write `int_clv_fit` and
+    `int_clv_member_predictions` there; returns them."""
     warehouse = warehouse_for_target(target, env)
-    marts = compute_marts(warehouse.read_summary(), ClvVars.from_project(dbt_vars))
-    warehouse.write_marts(marts)
-    return marts
+    tables = compute_step_tables(warehouse.read_summary(), settings_from_project(dbt_vars))
+    warehouse.write_tables(tables)
+    return tables

@@ -17,20 +17,14 @@ from orchestration.settings import Settings
 
 def build_definitions(settings: Settings) -> Definitions:
     """The Definitions for the given settings (tests pass their own)."""
-    # the CLV marts: dbt Python models on DuckDB, a Python asset on the other targets (same keys)
-    clv_assets = [
-        asset
-        for asset in [build_clv_asset(settings.dbt_target, WAREHOUSE_POOL, loyalty_dbt_assets.keys)]
-        if asset is not None
-    ]
-    mart_keys = [
-        key for assets in [loyalty_dbt_assets, *clv_assets] for key in assets.keys if key.path[0] == "marts"
-    ]
+    # the CLV fit and scoring: dbt Python models on DuckDB, the CLV step's asset elsewhere (same keys)
+    clv_step = build_clv_asset(settings.dbt_target, WAREHOUSE_POOL, loyalty_dbt_assets.keys)
+    mart_keys = [key for key in loyalty_dbt_assets.keys if key.path[0] == "marts"]
     return Definitions(
         assets=[
             *build_raw_assets(settings),
             loyalty_dbt_assets,
-            *clv_assets,
+            *([clv_step] if clv_step is not None else []),
             build_publish_asset(mart_keys, settings.publish_dir),
             build_report_asset(settings.publish_dir, settings.report_path),
         ],

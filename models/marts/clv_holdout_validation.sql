@@ -16,7 +16,7 @@ with holdout_members as (
         summary.holdout_purchase_days,
         predictions.expected_purchases
     from {{ ref('int_clv_calibration_summary') }} as summary
-    inner join {{ ref('int_clv_member_predictions') }} as predictions
+    inner join {{ clv_step_output('int_clv_member_predictions') }} as predictions
         on summary.calibration = predictions.calibration
         and summary.member_id = predictions.member_id
     where summary.calibration = 'holdout'
@@ -28,7 +28,7 @@ holdout_fit as (
         max(case when parameter = 'alpha' then value end) as alpha,
         max(case when parameter = 'a' then value end) as a,
         max(case when parameter = 'b' then value end) as b
-    from {{ ref('int_clv_fit') }}
+    from {{ clv_step_output('int_clv_fit') }}
     where calibration = 'holdout'
         and model = 'bg_nbd'
     having count(*) > 0

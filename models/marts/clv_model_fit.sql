@@ -4,7 +4,7 @@
     a warning in the run) when fewer than var clv_min_members members have a purchase day up to A.
 -#}
 with fit as (
-    select * from {{ ref('int_clv_fit') }}
+    select * from {{ clv_step_output('int_clv_fit') }}
     where calibration = 'as_of'
 ),
 

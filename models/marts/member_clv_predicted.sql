@@ -12,7 +12,7 @@ with summary as (
 ),
 
 predictions as (
-    select * from {{ ref('int_clv_member_predictions') }}
+    select * from {{ clv_step_output('int_clv_member_predictions') }}
     where calibration = 'as_of'
 ),
 

@@ -37,10 +37,13 @@ DEFAULT_OWNER = "team:analytics-engineering"
 
 
 class LoyaltyDbtTranslator(DagsterDbtTranslator):
-    """Sources map onto the raw file assets; groups by layer; owners and tags from dbt meta."""
+    """Sources map onto the raw file assets (or the key their meta names: the CLV step's tables); groups
+    by layer; owners and tags from dbt meta."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
+        meta = dbt_resource_props.get("config", {}).get("meta") or dbt_resource_props.get("meta", {})
+        named = meta.get("dagster", {}).get("asset_key")
+        if dbt_resource_props["resource_type"] == "source" and not named:
             return raw_asset_key(dbt_resource_props["name"])
         return super().get_asset_key(dbt_resource_props)
 

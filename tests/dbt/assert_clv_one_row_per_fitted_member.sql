@@ -1,5 +1,5 @@
 {#- member_clv_predicted has one row per member of the BG/NBD fit (its n_members), and no other. -#}
-{{ config(enabled=target.type == 'duckdb', meta={'dagster': {'ref': {'name': 'member_clv_predicted'}}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'member_clv_predicted'}}}) }}
 with fitted as (
     select max(n_members) as n_members
     from {{ ref('clv_model_fit') }}

@@ -10,11 +10,9 @@
 -- depends_on: {{ ref('members') }}
 -- depends_on: {{ ref('cohort_retention_monthly') }}
 -- depends_on: {{ ref('tier_distribution_monthly') }}
-{%- if target.type == 'duckdb' %}{#- the CLV marts exist on DuckDB only #}
 -- depends_on: {{ ref('clv_model_fit') }}
 -- depends_on: {{ ref('member_clv_predicted') }}
 -- depends_on: {{ ref('clv_holdout_validation') }}
-{%- endif %}
 {%- set pii_names = ['email', 'e_mail', 'name', 'first_name', 'last_name', 'phone', 'birth_date', 'date_of_birth', 'address'] %}
 {%- if execute %}
     {%- for source in graph.sources.values() %}

@@ -96,10 +96,10 @@ def _depends_on(name: str) -> set[str]:
 
 
 def test_bi_exposures_cover_every_mart_and_the_report_its_marts() -> None:
-    bi = _depends_on("bi_tools") | _depends_on("bi_tools_predictive_clv")
+    bi = _depends_on("bi_tools")
     assert bi == set(marts()), f"not in the BI exposures: {set(marts()) - bi}; not marts: {bi - set(marts())}"
     assert _depends_on("kpi_report") == REPORT_MARTS
-    for name in ("kpi_report", "bi_tools", "bi_tools_predictive_clv"):
+    for name in ("kpi_report", "bi_tools"):
         assert _exposure(name)["owner"].get("name") or _exposure(name)["owner"].get("email"), name
 
 

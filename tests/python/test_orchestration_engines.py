@@ -36,7 +36,7 @@ from orchestration.assets.publish import build_publish_asset
 from orchestration.checks import build_kpi_checks
 from orchestration.resources import LoyaltyWarehouse
 from orchestration.settings import Settings
-from tests.python.engines import cursor_frame
+from tests.python.engines import CLV_STEP_MARTS, cursor_frame
 from tests.python.support import WORKED_EXAMPLE
 from tests.python.test_engines import postgres_server, spark_thrift_server  # noqa: F401 (fixtures)
 from tests.python.test_orchestration import assert_same_graph, graph_line
@@ -50,11 +50,12 @@ def postgres_marts(
     tmp_path_factory: pytest.TempPathFactory,
     postgres_server: PgSettings,  # noqa: F811 (the imported fixture)
 ) -> PgSettings:
-    """The worked example loaded into PostgreSQL and built there by dbt (target postgres)."""
+    """The worked example loaded into PostgreSQL and built there by dbt (target postgres), but for the
+    CLV marts (they need the CLV step: the whole job below runs it)."""
     raw_dir = WORKED_EXAMPLE / "raw"
     load_raw(raw_dir, postgres_server, warn=lambda _: None)
     result = run_dbt(
-        ("build", "--full-refresh", *NO_TESTS),
+        ("build", "--full-refresh", *NO_TESTS, "--exclude", CLV_STEP_MARTS),
         raw_dir=raw_dir,
         work_dir=tmp_path_factory.mktemp("dbt-postgres"),
         target="postgres",
@@ -202,9 +203,10 @@ sys.exit(0 if result.success else 1)
 
 def _whole_job(tmp_path: Path, target: str, target_env: dict[str, str]) -> pd.DataFrame:
     """`loyalty_build` on the worked example with LOYALTY_DBT_TARGET=target, in a subprocess of its own (its
-    own manifest, parsed for the target): raw checks, dbt build there, the CLV asset, the KPI checks, the
-    publish and the report all succeed, the graph is DuckDB's (test_orchestration.assert_same_graph) and the
-    DuckDB file is never made. Returns the published kpi_monthly."""
+    own manifest, parsed for the target): raw checks, dbt build there, the CLV step's asset between two dbt
+    steps, the KPI checks, the publish and the report all succeed, the graph is DuckDB's
+    (test_orchestration.assert_same_graph) and the DuckDB file is never made. Returns the published
+    kpi_monthly."""
     publish_dir = tmp_path / "published"
     report = tmp_path / "report" / "loyalty_kpi_report.html"
     env = {
@@ -230,7 +232,13 @@ def _whole_job(tmp_path: Path, target: str, target_env: dict[str, str]) -> pd.Da
     assert "CHECK FAILED" not in done.stdout, done.stdout[-8000:]  # warnings allowed
     assert_same_graph(graph_line(done.stdout), target)
     materialized = next(line for line in done.stdout.splitlines() if line.startswith("MATERIALIZED"))
-    for key in ("marts/kpi_monthly", "marts/clv_model_fit", "published/marts", "published/kpi_report"):
+    for key in (
+        "marts/kpi_monthly",
+        "intermediate/int_clv_fit",  # the CLV step's asset
+        "marts/clv_model_fit",  # dbt's, after it
+        "published/marts",
+        "published/kpi_report",
+    ):
         assert key in materialized, key
     assert not (tmp_path / "absent.duckdb").exists()
     assert report.stat().st_size > 0

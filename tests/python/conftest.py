@@ -28,7 +28,6 @@ SLOWEST_FIRST = (
     "test_orchestration.py",
     "test_end_to_end.py",
     "test_raw_contract.py",
-    "test_clv_engines.py",
     "test_publish.py",
     "test_clv.py",
     "test_bad_input.py",
@@ -36,6 +35,7 @@ SLOWEST_FIRST = (
     "test_semantic_layer.py",
     "test_report.py",
     "test_orchestration_engines.py",
+    "test_clv_engines.py",
 )
 
 

@@ -2,12 +2,14 @@
 tests blocking). The marts carry the headline KPIs as materialization metadata."""
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from dagster import (
+    AssetCheckKey,
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     Backoff,
     Failure,
     Output,
@@ -15,6 +17,10 @@ from dagster import (
     RetryRequested,
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt.asset_utils import (
+    get_dbt_test_names_for_check_keys,
+    get_manifest_and_translator_from_dbt_assets,
+)
 
 from orchestration.assets.raw import raw_asset_key
 from orchestration.clv_metadata import CLV_ASSETS, clv_metadata
@@ -81,6 +87,25 @@ def _failed_nodes(invocation: Any) -> list[str]:
     ]
 
 
+def step_test_selection(assets_def: AssetsDefinition, check_keys: Iterable[AssetCheckKey]) -> list[str]:
+    """dbt arguments that make a step running part of the dbt assets test exactly its selected checks.
+
+    Dagster runs the dbt assets in several steps when another asset sits between them (off DuckDB, the CLV
+    step). dbt's default (eager) indirect selection would run, in the step of the seeds, every test with a
+    seed among its parents, e.g. the relationships test of stg_loyalty__members on tiers, before that model
+    is built; and `buildable` would skip tests whose other parents were built in an earlier step (e.g.
+    assert_no_pii_in_marts). Dagster places each check in the step after all its parents: select those.
+    The whole, unsubsetted dbt asset keeps dbt's default."""
+    if (
+        assets_def.keys_by_output_name == assets_def.node_keys_by_output_name
+        and assets_def.check_specs_by_output_name == assets_def.node_check_specs_by_output_name
+    ):
+        return []
+    manifest, _, _ = get_manifest_and_translator_from_dbt_assets([assets_def])
+    tests = get_dbt_test_names_for_check_keys(TRANSLATOR, manifest, assets_def, check_keys)
+    return ["--indirect-selection", "empty", *(["--select", " ".join(tests)] if tests else [])]
+
+
 @dbt_assets(
     manifest=loyalty_project.manifest_path,
     project=loyalty_project,
@@ -93,7 +118,14 @@ def loyalty_dbt_assets(
 ) -> Iterator[Any]:
     """`dbt build` of the selected nodes on the configured warehouse."""
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps(warehouse.dbt_vars())], context=context, raise_on_error=False
+        [
+            "build",
+            "--vars",
+            json.dumps(warehouse.dbt_vars()),
+            *step_test_selection(context.assets_def, context.selected_asset_check_keys),
+        ],
+        context=context,
+        raise_on_error=False,
     )
     held: list[Output] = []
     # the metadata is read from the DuckDB file: on another target there is none to read

@@ -31,8 +31,10 @@ from dagster import (
     build_sensor_context,
 )
 
+from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
 from loyalty_kpi.paths import PROJECT_DIR
+from orchestration.assets.dbt import loyalty_dbt_assets, step_test_selection
 from orchestration.checks import build_active_members_change_check
 from orchestration.clv_metadata import CLV_ASSETS
 from orchestration.definitions import build_definitions
@@ -357,3 +359,37 @@ def test_instance_config_queues_warehouse_writers_one_at_a_time(tmp_path: Path) 
     limits = config.run_queue_config.tag_concurrency_limits
     assert {"key": "loyalty/warehouse", "value": "writer", "limit": 1} in limits
     assert config.pool_config.default_pool_limit == 1
+
+
+def test_a_dbt_step_tests_exactly_its_checks(tmp_path: Path) -> None:
+    """When Dagster runs part of the dbt assets (off DuckDB it splits them around the CLV step), dbt tests
+    exactly the step's checks: the step of the seeds does not run the relationships test of a staging
+    model on `tiers` (that model is built in a later step), and the staging model's step does."""
+    assert step_test_selection(loyalty_dbt_assets, loyalty_dbt_assets.check_keys) == []  # the whole asset
+    relationships = "relationships_stg_loyalty__members_tier__tier__ref_tiers_"
+    for keys, expect_relationships in (
+        ({"reference/tiers", "reference/rfm_segments"}, False),
+        ({"staging/stg_loyalty__members"}, True),
+    ):
+        selected = {key for key in loyalty_dbt_assets.keys if key.to_user_string() in keys}
+        checks = {check for check in loyalty_dbt_assets.check_keys if check.asset_key in selected}
+        step = loyalty_dbt_assets.subset_for(selected, selected_asset_check_keys=checks)
+        listed = run_dbt(
+            (
+                "ls",
+                "--quiet",
+                "--resource-type",
+                "test",
+                "--output",
+                "name",
+                "--select",
+                " ".join(key.path[-1] for key in selected),
+                *step_test_selection(step, checks),
+            ),
+            raw_dir=tmp_path,
+            work_dir=tmp_path,
+        )
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        names = {line.strip() for line in listed.stdout.splitlines() if line.strip()}
+        assert names == {check.name for check in checks}, keys
+        assert (relationships in names) is expect_relationships

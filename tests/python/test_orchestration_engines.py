@@ -2,11 +2,10 @@
 PostgreSQL (LoyaltyWarehouse.read_frame), and `published/marts` reads them into frames and writes the same
 published DuckDB file and Parquet files as on DuckDB (loyalty_kpi.publish.publish_frames).
 
-The code location's dbt assets come from the manifest this test session parsed (DuckDB's), so in-process
-the dbt step runs as `dbt build --target postgres` (what the dbt asset runs) and the checks and the publish
-asset are materialized by Dagster against the PostgreSQL it built; the whole `loyalty_build` job runs on
-PostgreSQL and on a Spark Thrift Server, each in a subprocess of its own (LOYALTY_DBT_TARGET: its own
-manifest, parsed for that target).
+The whole `loyalty_build` job runs on PostgreSQL and on a Spark Thrift Server, each a first build on an
+emptied warehouse, in a subprocess of its own (LOYALTY_DBT_TARGET: its own manifest, parsed for that
+target). On the marts the PostgreSQL job built, the checks and the publish asset are then materialized
+in-process as well, to inspect their results.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import pytest
 from dagster import AssetKey, AssetSelection, AssetSpec, materialize, multi_asset
 from pyhive import hive
 
-from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.load_postgres import load_raw
 from loyalty_kpi.paths import PROJECT_DIR
 from loyalty_kpi.postgres import PgSettings
@@ -36,33 +34,30 @@ from orchestration.assets.publish import build_publish_asset
 from orchestration.checks import build_kpi_checks
 from orchestration.resources import LoyaltyWarehouse
 from orchestration.settings import Settings
-from tests.python.engines import CLV_STEP_MARTS, cursor_frame
+from tests.python.engines import cursor_frame
 from tests.python.support import WORKED_EXAMPLE
 from tests.python.test_engines import postgres_server, spark_thrift_server  # noqa: F401 (fixtures)
 from tests.python.test_orchestration import assert_same_graph, graph_line
 
-# the postgres build leaves out tests: the cross-engine tests run them; here only the marts matter
-NO_TESTS = ("--exclude-resource-type", "test", "unit_test")
-
 
 @pytest.fixture(scope="module")
-def postgres_marts(
+def postgres_job(
     tmp_path_factory: pytest.TempPathFactory,
     postgres_server: PgSettings,  # noqa: F811 (the imported fixture)
-) -> PgSettings:
-    """The worked example loaded into PostgreSQL and built there by dbt (target postgres), but for the
-    CLV marts (they need the CLV step: the whole job below runs it)."""
-    raw_dir = WORKED_EXAMPLE / "raw"
-    load_raw(raw_dir, postgres_server, warn=lambda _: None)
-    result = run_dbt(
-        ("build", "--full-refresh", *NO_TESTS, "--exclude", CLV_STEP_MARTS),
-        raw_dir=raw_dir,
-        work_dir=tmp_path_factory.mktemp("dbt-postgres"),
-        target="postgres",
-        env=postgres_server.env(),
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
-    return postgres_server
+) -> tuple[PgSettings, pd.DataFrame]:
+    """The worked example loaded into a PostgreSQL emptied first (a first build: no table of an earlier
+    one for a test to read), then the whole `loyalty_build` job run on it (_whole_job). Returns the
+    server's settings and the published kpi_monthly."""
+    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
+        schemas = conn.execute(
+            "select schema_name from information_schema.schemata where schema_owner = %s",
+            (postgres_server.user,),
+        ).fetchall()
+        for (schema,) in schemas:
+            conn.execute(f'drop schema "{schema}" cascade')
+    load_raw(WORKED_EXAMPLE / "raw", postgres_server, warn=lambda _: None)
+    kpi = _whole_job(tmp_path_factory.mktemp("job-postgres"), "postgres", postgres_server.env())
+    return postgres_server, kpi
 
 
 def _postgres_table(settings: PgSettings, query: str, user: str | None = None) -> pd.DataFrame:
@@ -91,10 +86,12 @@ def _same(published: pd.DataFrame, source: pd.DataFrame) -> None:
 def test_checks_and_publish_run_on_postgres(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    postgres_marts: PgSettings,
+    postgres_job: tuple[PgSettings, pd.DataFrame],
 ) -> None:
-    """The KPI checks pass on PostgreSQL's marts; the published DuckDB file and Parquet files hold every
-    mart of PostgreSQL's `marts` schema, kpi_monthly equal to PostgreSQL's, with the build-id table."""
+    """In-process, on the marts the job built: the KPI checks pass on PostgreSQL's marts; the published
+    DuckDB file and Parquet files hold every mart of PostgreSQL's `marts` schema, kpi_monthly equal to
+    PostgreSQL's, with the build-id table."""
+    postgres_marts = postgres_job[0]
     for name, value in postgres_marts.env().items():
         monkeypatch.setenv(name, value)
     settings = replace(
@@ -246,10 +243,10 @@ def _whole_job(tmp_path: Path, target: str, target_env: dict[str, str]) -> pd.Da
         return con.execute("select * from marts.kpi_monthly order by month_start").df()
 
 
-def test_the_whole_job_runs_on_postgres(tmp_path: Path, postgres_marts: PgSettings) -> None:
-    """The whole job on PostgreSQL: the published kpi_monthly is PostgreSQL's."""
-    kpi = _whole_job(tmp_path, "postgres", postgres_marts.env())
-    _same(kpi, _postgres_table(postgres_marts, "select * from marts.kpi_monthly order by month_start"))
+def test_the_whole_job_runs_on_postgres(postgres_job: tuple[PgSettings, pd.DataFrame]) -> None:
+    """The whole job on a first PostgreSQL build: the published kpi_monthly is PostgreSQL's."""
+    settings, kpi = postgres_job
+    _same(kpi, _postgres_table(settings, "select * from marts.kpi_monthly order by month_start"))
 
 
 def _drop_spark_databases(settings: SparkClusterSettings) -> None:

@@ -25,6 +25,7 @@ SLOWEST_FIRST = (
     "test_engines.py",
     "test_incremental.py",
     "test_incremental_engines.py",
+    "test_orchestration_engines.py",
     "test_orchestration.py",
     "test_end_to_end.py",
     "test_raw_contract.py",
@@ -34,7 +35,6 @@ SLOWEST_FIRST = (
     "test_privacy.py",
     "test_semantic_layer.py",
     "test_report.py",
-    "test_orchestration_engines.py",
     "test_clv_engines.py",
 )
 

@@ -3,6 +3,7 @@ schedule, alerts, and the webserver."""
 
 import base64
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -30,14 +31,16 @@ from dagster import (
     build_schedule_context,
     build_sensor_context,
 )
+from dagster_dbt import asset_utils
 
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
 from loyalty_kpi.paths import PROJECT_DIR
-from orchestration.assets.dbt import loyalty_dbt_assets, step_test_selection
+from orchestration.assets.dbt import SELECTION_ARGS_LIMIT, loyalty_dbt_assets, step_test_selection
 from orchestration.checks import build_active_members_change_check
 from orchestration.clv_metadata import CLV_ASSETS
 from orchestration.definitions import build_definitions
+from orchestration.project import loyalty_project
 from orchestration.resources import AlertSender, LoyaltyWarehouse
 from orchestration.sensors import alert_on_run_failure
 from orchestration.settings import Settings
@@ -96,6 +99,7 @@ SPARK_DISABLED_ASSETS = {"snapshots/members_snapshot"}
 GRAPH_OF_TARGET = """
 import json
 from orchestration.definitions import build_definitions
+from orchestration.project import loyalty_project
 from orchestration.settings import Settings
 from tests.python.test_orchestration import graph_summary
 print("GRAPH " + json.dumps(graph_summary(build_definitions(Settings.from_env()))))
@@ -393,3 +397,18 @@ def test_a_dbt_step_tests_exactly_its_checks(tmp_path: Path) -> None:
         names = {line.strip() for line in listed.stdout.splitlines() if line.strip()}
         assert names == {check.name for check in checks}, keys
         assert (relationships in names) is expect_relationships
+
+
+def test_every_dbt_selection_stays_on_the_command_line() -> None:
+    """dagster-dbt copies the whole project directory (with .venv and the warehouse) to run a selection
+    longer than its threshold: ours is above every node of the project, and such a selection, every
+    node's fully qualified name, fits in one command-line argument (Linux: 128 kB)."""
+    manifest = json.loads(loyalty_project.manifest_path.read_text())
+    nodes = [*manifest["nodes"].values(), *manifest["sources"].values(), *manifest["unit_tests"].values()]
+    # the constant dagster-dbt's selection reads (an upgrade that renames it fails here)
+    assert "_SELECTION_ARGS_THRESHOLD" in inspect.getsource(
+        asset_utils.get_updated_cli_invocation_params_for_context
+    )
+    assert asset_utils._SELECTION_ARGS_THRESHOLD == SELECTION_ARGS_LIMIT > len(nodes)
+    longest = " ".join(".".join(node["fqn"]) for node in nodes)
+    assert len(longest.encode()) * SELECTION_ARGS_LIMIT / len(nodes) < 128 * 1024

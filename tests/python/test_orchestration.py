@@ -99,7 +99,6 @@ SPARK_DISABLED_ASSETS = {"snapshots/members_snapshot"}
 GRAPH_OF_TARGET = """
 import json
 from orchestration.definitions import build_definitions
-from orchestration.project import loyalty_project
 from orchestration.settings import Settings
 from tests.python.test_orchestration import graph_summary
 print("GRAPH " + json.dumps(graph_summary(build_definitions(Settings.from_env()))))

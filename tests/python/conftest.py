@@ -16,7 +16,7 @@ import pytest
 
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
-from tests.python.support import WORKED_EXAMPLE, Build, BuildFn
+from tests.python.support import DATA_BUILD, WORKED_EXAMPLE, Build, BuildFn
 
 # The longest modules first (by a profiled `make test`), so that with pytest-xdist (`make test`: a module per
 # worker at a time, `--no-loadscope-reorder` so that xdist keeps this order rather than ordering by test
@@ -102,11 +102,12 @@ def shared_build(
     name: str,
     raw_dir: Path,
     dbt_vars: Mapping[str, Any] | None = None,
-    args: tuple[str, ...] = ("build",),
+    args: tuple[str, ...] = DATA_BUILD,
 ) -> Build:
-    """`dbt <args>` on raw_dir into a fresh warehouse, run once per test run (the first worker that needs
-    it builds, the others wait for it): each caller gets a copy of the warehouse and its target/ of its
-    own, so that no two processes open one DuckDB file and a test may change its copy."""
+    """`dbt <args>` (default: DATA_BUILD) on raw_dir into a fresh warehouse, run once per test run (the
+    first worker that needs it builds, the others wait for it): each caller gets a copy of the warehouse
+    and its target/ of its own, so that no two processes open one DuckDB file and a test may change its
+    copy."""
 
     def make(directory: Path) -> None:
         result = run_dbt(
@@ -129,10 +130,10 @@ def shared_build(
 
 @pytest.fixture(scope="session")
 def dbt_build(tmp_path_factory: pytest.TempPathFactory) -> BuildFn:
-    """Run `dbt build` (or other dbt args) on a raw directory into a fresh warehouse."""
+    """Run DATA_BUILD (or other dbt args) on a raw directory into a fresh warehouse."""
 
     def build(
-        raw_dir: Path, dbt_vars: Mapping[str, Any] | None = None, args: tuple[str, ...] = ("build",)
+        raw_dir: Path, dbt_vars: Mapping[str, Any] | None = None, args: tuple[str, ...] = DATA_BUILD
     ) -> Build:
         work_dir = tmp_path_factory.mktemp("dbt")
         warehouse = work_dir / "warehouse.duckdb"

@@ -11,6 +11,9 @@ import pandas as pd
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WORKED_EXAMPLE = FIXTURES / "kpi_example"
+# `dbt build` of a data set: every seed, model, snapshot and data test, but not the unit tests, which read
+# no data (test_engines runs all of them on every engine, test_every_dbt_test_passes_on_every_engine).
+DATA_BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 
 @dataclass(frozen=True)

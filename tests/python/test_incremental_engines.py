@@ -1,4 +1,4 @@
-"""Incremental runs on PostgreSQL (delete+insert) and on a Spark session (insert_overwrite by day
+"""Incremental runs on PostgreSQL (delete+insert) and on a Spark session (insert_overwrite by month
 partition) give what a full refresh gives on the same final data (the DuckDB case and the delivery
 scenario: test_incremental.py; a module of its own so that pytest-xdist runs it beside that one).
 """
@@ -21,6 +21,7 @@ from loyalty_kpi.generate import generate
 from loyalty_kpi.load_postgres import load_raw
 from loyalty_kpi.postgres import PgSettings, start_cluster, stop_cluster
 from tests.python.engines import CLV_STEP_MARTS, free_port
+from tests.python.support import DATA_BUILD
 from tests.python.test_incremental import END, VERDICTS
 
 # ---------------------------------------------------------------------------------------- PostgreSQL
@@ -73,10 +74,13 @@ def test_postgres_increment_equals_a_full_refresh(postgres: PgSettings, tmp_path
     raw = tmp_path / "raw"
     deliveries.deliver_until(full, raw, END - timedelta(days=2))
 
-    def build(name: str, *args: str) -> None:
+    def build(name: str, *args: str, data_tests: bool = False) -> None:
+        """DATA_BUILD without the CLV marts (tables after the CLV step), and the data tests only where
+        asked: the increment's state is the one to test (the engine tests test a full build's)."""
         load_raw(raw, postgres, warn=lambda _: None)
+        excluded = () if data_tests else ("--exclude-resource-type", "test")
         result = run_dbt(
-            ["build", "--exclude", CLV_STEP_MARTS, *args],  # the CLV marts: tables after the CLV step
+            [*DATA_BUILD, *excluded, "--exclude", CLV_STEP_MARTS, *args],
             raw_dir=raw,
             work_dir=tmp_path / name,
             target="postgres",
@@ -97,7 +101,7 @@ def test_postgres_increment_equals_a_full_refresh(postgres: PgSettings, tmp_path
         f"from (select * from {{current}} where member_id is not null and transaction_type = 'purchase' "
         f"and cast(transacted_at as date) = '{END - timedelta(days=20)}' order by transaction_id limit 1)",
     )
-    build("increment")
+    build("increment", data_tests=True)
     incremental = _postgres_contents(postgres)
     build("full", "--full-refresh")
     full_refresh = _postgres_contents(postgres)
@@ -107,7 +111,7 @@ def test_postgres_increment_equals_a_full_refresh(postgres: PgSettings, tmp_path
 
 # --------------------------------------------------------------------------------------- Spark session
 
-# The incremental models; on Spark insert_overwrite by their day partition (dbt_project.yml).
+# The incremental models; on Spark insert_overwrite by their month partition (dbt_project.yml).
 SPARK_INCREMENTAL = {
     "staging.db/base_loyalty__transactions": (
         "verdict_key, transaction_id, member_id, amount, transacted_at, transacted_on, row_hash, row_status, "
@@ -125,7 +129,7 @@ SPARK_INCREMENTAL = {
 
 
 def _spark_contents(warehouse: Path) -> dict[str, list[str]]:
-    """Each incremental model's rows (its Parquet files, day partitions from the directory names) sorted."""
+    """Each incremental model's rows (its Parquet files, month partitions from the directory names) sorted."""
     with duckdb.connect() as con:
         return {
             table: sorted(
@@ -142,10 +146,11 @@ def _spark_contents(warehouse: Path) -> dict[str, list[str]]:
 
 
 def test_spark_session_increment_equals_a_full_refresh(tmp_path: Path) -> None:
-    """insert_overwrite by day partition on Spark: a first build, two more days with a day delivered twice
-    and a changed re-delivery of an old transaction, an increment; the incremental models equal a
-    --full-refresh's, and the increment rewrote only a few partitions' verdicts. (The models and their
-    upstream only, no tests: a JVM per dbt invocation makes Spark slow; the marts are the engine tests'.)"""
+    """insert_overwrite by month partition on Spark: a first build, two more days with a day delivered
+    twice and a changed re-delivery of an old transaction, an increment; the incremental models equal a
+    --full-refresh's, the increment rewrote only a few days' verdicts, and a partition is a month. (The
+    models and their upstream only, no tests: a JVM per dbt invocation makes Spark slow; the marts are the
+    engine tests'.)"""
     full = tmp_path / "generated"
     generate(full, members=120, months=4, seed=5, end_date=END)
     raw = tmp_path / "raw"
@@ -188,6 +193,12 @@ def test_spark_session_increment_equals_a_full_refresh(tmp_path: Path) -> None:
             f"'{warehouse}/staging.db/base_loyalty__transactions/**/*.parquet', hive_partitioning = true))"
         ).fetchone()
     assert 0 < rewritten < rows / 4 and days < 10, (rewritten, days, rows)
+    # a partition per month (and one for rows without a date), not per day: a day partition per table
+    # made every Spark scan open hundreds of directories
+    partitions = [path.name for path in (warehouse / "staging.db/base_loyalty__transactions").iterdir()]
+    partitions = sorted(name for name in partitions if name.startswith("transacted_month="))
+    dated = [name for name in partitions if name != "transacted_month=__HIVE_DEFAULT_PARTITION__"]
+    assert 4 <= len(dated) <= 5 and all(name.endswith("-01") for name in dated), partitions
     build("full", "--full-refresh")
     full_refresh = _spark_contents(warehouse)
     assert all(full_refresh.values())

@@ -15,7 +15,7 @@ import pytest
 
 from loyalty_kpi.dbt import run_dbt
 from tests.python.reference import compare_frames
-from tests.python.support import WORKED_EXAMPLE, Build
+from tests.python.support import DATA_BUILD, WORKED_EXAMPLE, Build
 
 ERASED = "M01"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts", "quarantine", "snapshots", "reference")
@@ -35,7 +35,7 @@ def _raw_with_erasure(tmp_path: Path) -> Path:
 
 
 def _build(raw: Path, warehouse: Path, work_dir: Path) -> Build:
-    result = run_dbt(("build",), raw_dir=raw, duckdb_path=warehouse, work_dir=work_dir)
+    result = run_dbt(DATA_BUILD, raw_dir=raw, duckdb_path=warehouse, work_dir=work_dir)
     return Build(warehouse, result.returncode, result.stdout + result.stderr)
 
 

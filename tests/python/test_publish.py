@@ -23,7 +23,7 @@ from loyalty_kpi.publish import (
     STORAGE_VERSION_ENV,
     publish,
 )
-from tests.python.support import Build, BuildFn
+from tests.python.support import DATA_BUILD, Build, BuildFn
 
 PII_NAMES = {
     "email",
@@ -112,7 +112,7 @@ def _dbt_build_process(
     return subprocess.Popen(
         [
             dbt_executable(),
-            "build",
+            *DATA_BUILD,
             "--full-refresh",
             "--target-path",
             str(work / "target"),

@@ -67,6 +67,7 @@ final as (
         channel,
         occurred_at,
         cast(occurred_at as date) as occurred_on,
+        {{ month_start('occurred_at') }} as occurred_month,  -- the partition on Spark
         row_hash,
         original_values,
         delivery,
@@ -75,4 +76,4 @@ final as (
     from verdicts
 )
 
-{{ select_increment('occurred_on') }}
+{{ select_increment('occurred_month') }}

@@ -72,6 +72,7 @@ final as (
         points,
         occurred_at,
         cast(occurred_at as date) as occurred_on,
+        {{ month_start('occurred_at') }} as occurred_month,  -- the partition on Spark
         row_hash,
         original_values,
         delivery,
@@ -80,4 +81,4 @@ final as (
     from verdicts
 )
 
-{{ select_increment('occurred_on') }}
+{{ select_increment('occurred_month') }}

@@ -11,7 +11,7 @@
     request (their rows get the anonymous key, macro erased_source): macro incremental_rows_to_judge.
     delete+insert on verdict_key then replaces every row of those keys; verdicts_updated_at tells the
     models downstream which rows changed. On Spark (insert_overwrite by transacted_on partition) the
-    increment also carries the other rows of every day partition it rewrites (macro select_increment).
+    increment also carries the other rows of every month partition it rewrites (macro select_increment).
 -#}
 {%- set raw_columns = ['transaction_id', 'member_id', 'transacted_at', 'amount', 'transaction_type', 'channel'] %}
 
@@ -76,6 +76,7 @@ final as (
         channel,
         transacted_at,
         cast(transacted_at as date) as transacted_on,
+        {{ month_start('transacted_at') }} as transacted_month,  -- the partition on Spark
         row_hash,
         original_values,
         delivery,
@@ -84,4 +85,4 @@ final as (
     from verdicts
 )
 
-{{ select_increment('transacted_on') }}
+{{ select_increment('transacted_month') }}

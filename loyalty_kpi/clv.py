@@ -14,11 +14,14 @@ calibration summary in memory (an orchestration asset for the engines without Py
 The summary is the `int_clv_calibration_summary` model: columns `calibration` ('as_of' | 'holdout'),
 `calibration_end`, `member_id`, `frequency`, `recency_weeks`, `t_weeks`, `monetary_value`. Weeks are the
 time unit throughout. pymc-marketing is imported on first use (it takes seconds); pytensor's compiled
-code is cached under `.cache/pytensor` (LOYALTY_PYTENSOR_CACHE) unless PYTENSOR_FLAGS names a directory.
+code is cached under `.cache/pytensor` (LOYALTY_PYTENSOR_CACHE) unless PYTENSOR_FLAGS names a directory,
+and one fit or scoring at a time uses that cache (a lock file in it: pytensor's cache is not safe for
+processes compiling the same module at once).
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sys
@@ -27,6 +30,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,6 +137,31 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def pytensor_lock_path() -> Path:
+    """The lock file of the pytensor cache in use (see _pytensor)."""
+    _configure_pytensor()
+    import pytensor
+
+    return Path(pytensor.config.base_compiledir) / "loyalty_kpi_clv.lock"
+
+
+@contextmanager
+def _pytensor() -> Iterator[None]:
+    """pytensor configured and quiet, and this the only CLV fit or scoring on the machine using its cache:
+    pytensor's cache is not safe for processes that add the same new compiled module at once (an
+    AssertionError in its KeyData.add_key, seen when four fits of the same members started together).
+    An exclusive flock, released when the process ends; the fits are CPU-bound, so waiting costs little."""
+    with _quiet():
+        lock_path = pytensor_lock_path()
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _flat_config(names: Mapping[str, str]) -> dict[str, Any]:
     from pymc_extras.prior import Prior
 
@@ -190,8 +219,7 @@ def _maximum_likelihood(
 
 def fit_bg_nbd(summary: pd.DataFrame, what: str = "BG/NBD") -> tuple[dict[str, float], float, str]:
     """BG/NBD (Fader, Hardie & Lee 2005) parameters r, alpha, a, b and the log-likelihood (weeks)."""
-    _configure_pytensor()
-    with _quiet():
+    with _pytensor():
         from pymc_marketing.clv import BetaGeoModel
 
         model = BetaGeoModel(model_config=_flat_config(BG_NBD_PARAMETERS))
@@ -201,8 +229,7 @@ def fit_bg_nbd(summary: pd.DataFrame, what: str = "BG/NBD") -> tuple[dict[str, f
 def fit_gamma_gamma(summary: pd.DataFrame, what: str = "Gamma-Gamma") -> tuple[dict[str, float], float, str]:
     """Gamma-Gamma (Fader & Hardie 2013) parameters p, q, gamma and the log-likelihood of the members'
     mean repeat spend; `summary` holds only members with x > 0 and a positive monetary value."""
-    _configure_pytensor()
-    with _quiet():
+    with _pytensor():
         from pymc_marketing.clv import GammaGammaModel
 
         model = GammaGammaModel(model_config=_flat_config(GAMMA_GAMMA_PARAMETERS))
@@ -398,8 +425,7 @@ def predict_members(
 ) -> pd.DataFrame:
     """p_alive, E(horizon) (the last of `horizon_weeks`), its discounted monthly sum (when a rate is
     given, one horizon point per month) and the expected spend per purchase day, per member."""
-    _configure_pytensor()
-    with _quiet():
+    with _pytensor():
         from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
 
         data = _bg_nbd_frame(members)

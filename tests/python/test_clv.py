@@ -4,7 +4,10 @@ and the Python side (discounting, scoring, the fit's failure modes) on tiny data
 from __future__ import annotations
 
 import base64
+import fcntl
 import logging
+import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -285,6 +288,27 @@ def test_a_fit_that_does_not_converge_fails_naming_the_model(monkeypatch: pytest
     message = str(failure.value)
     assert "model bg_nbd (BG/NBD)" in message and "did not converge" in message
     assert "ABNORMAL_TERMINATION_IN_LNSRCH" in message and "iterations=7" in message
+
+
+def test_fits_wait_for_one_another_on_the_pytensor_cache() -> None:
+    """A fit waits while another process (here: this test) holds the cache's lock, then runs: pytensor's
+    cache broke (AssertionError in KeyData.add_key) when four fits of the same members compiled at once."""
+    summary = cdnow_summary(date(1997, 9, 30))
+    started = time.monotonic()
+    expected = clv.fit_bg_nbd(summary)[0]  # imported and compiled: a fit that need not wait takes seconds
+    unhindered = time.monotonic() - started
+    fitted: list[dict[str, float]] = []
+    fit = threading.Thread(target=lambda: fitted.append(clv.fit_bg_nbd(summary)[0]))
+    lock_path = clv.pytensor_lock_path()
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        fit.start()
+        fit.join(timeout=max(10.0, 3 * unhindered))
+        assert fit.is_alive() and not fitted, "the fit did not wait for the lock"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    fit.join(timeout=300)
+    assert not fit.is_alive() and fitted == [expected]
 
 
 def cdnow_summary(end: date) -> pd.DataFrame:

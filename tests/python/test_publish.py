@@ -180,6 +180,7 @@ def test_readers_see_only_complete_publications_during_build_and_publish(
                 reads.append(build_id)
             except Exception as error:
                 errors.append(repr(error))
+            time.sleep(0.01)  # a reader every 10 ms, not a busy loop taking a core from the build
 
     reader = threading.Thread(target=read_in_a_loop)
     reader.start()

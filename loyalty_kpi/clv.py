@@ -21,7 +21,6 @@ processes compiling the same module at once).
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import sys
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loyalty_kpi.locks import exclusive_lock
 from loyalty_kpi.paths import PROJECT_DIR
 
 LOGGER = logging.getLogger("loyalty_kpi.clv")
@@ -150,16 +150,9 @@ def _pytensor() -> Iterator[None]:
     """pytensor configured and quiet, and this the only CLV fit or scoring on the machine using its cache:
     pytensor's cache is not safe for processes that add the same new compiled module at once (an
     AssertionError in its KeyData.add_key, seen when four fits of the same members started together).
-    An exclusive flock, released when the process ends; the fits are CPU-bound, so waiting costs little."""
-    with _quiet():
-        lock_path = pytensor_lock_path()
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    An exclusive flock (released if the process dies); the fits are CPU-bound, so waiting costs little."""
+    with _quiet(), exclusive_lock(pytensor_lock_path()):
+        yield
 
 
 def _flat_config(names: Mapping[str, str]) -> dict[str, Any]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pytest
 
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
+from loyalty_kpi.locks import exclusive_lock
 from tests.python.support import DATA_BUILD, WORKED_EXAMPLE, Build, BuildFn
 
 # The longest modules first (by a profiled `make test`), so that with pytest-xdist (`make test`: a module per
@@ -72,23 +71,12 @@ def _session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return shared
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock between the workers (flock on path)."""
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Any) -> Path:
     """The directory `make(directory)` filled, made by the first worker that asks, once per test run."""
     shared = _session_dir(tmp_path_factory)
     directory = shared / name
     done = shared / f"{name}.done"
-    with _locked(shared / f"{name}.lock"):
+    with exclusive_lock(shared / f"{name}.lock"):
         if not done.exists():
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir()

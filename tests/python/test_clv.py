@@ -4,7 +4,6 @@ and the Python side (discounting, scoring, the fit's failure modes) on tiny data
 from __future__ import annotations
 
 import base64
-import fcntl
 import logging
 import threading
 import time
@@ -19,6 +18,7 @@ import pytest
 from scipy.special import hyp2f1
 
 from loyalty_kpi import clv
+from loyalty_kpi.locks import exclusive_lock
 from tests.python.support import FIXTURES, WORKED_EXAMPLE, Build, BuildFn
 
 CDNOW = FIXTURES / "cdnow" / "CDNOW_sample.txt"
@@ -299,14 +299,10 @@ def test_fits_wait_for_one_another_on_the_pytensor_cache() -> None:
     unhindered = time.monotonic() - started
     fitted: list[dict[str, float]] = []
     fit = threading.Thread(target=lambda: fitted.append(clv.fit_bg_nbd(summary)[0]))
-    lock_path = clv.pytensor_lock_path()
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with exclusive_lock(clv.pytensor_lock_path()):
         fit.start()
         fit.join(timeout=max(10.0, 3 * unhindered))
         assert fit.is_alive() and not fitted, "the fit did not wait for the lock"
-        fcntl.flock(handle, fcntl.LOCK_UN)
     fit.join(timeout=300)
     assert not fit.is_alive() and fitted == [expected]
 

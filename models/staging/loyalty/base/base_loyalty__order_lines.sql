@@ -4,7 +4,7 @@
     may the line). Rules: DECISIONS.md "Quarantine".
 
     Incremental on DuckDB and PostgreSQL (DECISIONS.md "Incremental models"; a table on Spark, whose
-    insert_overwrite needs a day partition and order lines have no date): a line's verdict depends on
+    insert_overwrite needs a date to partition by and order lines have no date): a line's verdict depends on
     every raw row of its order_line_id and on whether its transaction is staged, so an increment re-judges
     whole keys, from the raw file: the keys with a raw row of a transaction whose verdict
     base_loyalty__transactions (re)wrote since this model's last run (verdicts_updated_at after the newest

@@ -736,6 +736,12 @@ def _ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None 
     return pc.binary_replace_slice(pc.cast(padded, pa.string()), 0, 1, prefix)
 
 
+def _product_ids(category: np.ndarray, product: np.ndarray) -> pa.Array:
+    """The category's prefix + the product number zero-padded to 4 digits (``AP0042``)."""
+    digits = pc.utf8_slice_codeunits(pc.cast(pa.array(product + 10**4), pa.string()), 1)
+    return pc.binary_join_element_wise(_labels(CATEGORY_PREFIX, category), digits, "")
+
+
 def _emails(numbers: np.ndarray, valid: np.ndarray) -> pa.Array:
     """``m<number>@example.com``, null where not ``valid``."""
     digits = pc.cast(pa.array(numbers, mask=~valid), pa.string())
@@ -961,10 +967,6 @@ def _write_order_lines(
     lines = _order_lines(rng, cents, buyer_favourite)
     order = np.argsort(purchase_number[lines["order"]], kind="stable")
     category = lines["category"][order]
-    product = [
-        f"{CATEGORY_PREFIX[c]}{p:04d}"
-        for c, p in zip(category.tolist(), lines["product"][order].tolist(), strict=True)
-    ]
     sink.write(
         "order_lines",
         {
@@ -972,7 +974,7 @@ def _write_order_lines(
             "transaction_id": _ids(
                 ID_PREFIX["transactions"], purchase_number[lines["order"]][order], ID_WIDTH
             ),
-            "product_id": pa.array(product, pa.string()),
+            "product_id": _product_ids(category, lines["product"][order]),
             "category": _labels(CATEGORIES, category),
             "quantity": pa.array(lines["quantity"][order], pa.int64()),
             "line_amount": _money(lines["cents"][order]),

@@ -27,12 +27,14 @@ class WarehouseLockedError(RuntimeError):
 class LoyaltyWarehouse(ConfigurableResource):
     """Where the raw files are, which DuckDB file dbt writes, the as-of date (null = default), and the dbt
     target the marts are built on (`duckdb`, else `postgres` / `spark_*`: connection from the profile's
-    LOYALTY_* env vars, as dbt reads them)."""
+    LOYALTY_* env vars, as dbt reads them), and whether the job's dbt build runs the dbt unit tests (off by
+    default, as dbt Labs recommends for production: their inputs are fixtures, not the data)."""
 
     raw_dir: str
     duckdb_path: str
     as_of_date: str | None = None
     target: str = "duckdb"
+    unit_tests: bool = False
 
     def dbt_vars(self) -> dict[str, Any]:
         """The dbt vars that point a dbt invocation at this warehouse."""
@@ -124,6 +126,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             duckdb_path=str(settings.duckdb_path),
             as_of_date=settings.as_of_date,
             target=settings.dbt_target,
+            unit_tests=settings.dbt_unit_tests,
         ),
         "alerts": AlertSender(webhook_url=settings.alert_webhook_url),
     }

@@ -19,6 +19,7 @@ class Settings:
     report_path: Path
     as_of_date: str | None
     dbt_target: str
+    dbt_unit_tests: bool
     schedule_cron: str
     schedule_timezone: str
     schedule_running: bool
@@ -36,6 +37,7 @@ class Settings:
             report_path=report_path().resolve(),
             as_of_date=os.environ.get("LOYALTY_AS_OF_DATE") or None,
             dbt_target=os.environ.get("LOYALTY_DBT_TARGET", "duckdb"),
+            dbt_unit_tests=os.environ.get("LOYALTY_DBT_UNIT_TESTS", "false").lower() == "true",
             schedule_cron=os.environ.get("LOYALTY_SCHEDULE_CRON", "0 6 * * *"),
             schedule_timezone=os.environ.get("LOYALTY_SCHEDULE_TIMEZONE", "UTC"),
             schedule_running=os.environ.get("LOYALTY_SCHEDULE_RUNNING", "false").lower() == "true",

@@ -120,6 +120,20 @@ def step_test_selection(assets_def: AssetsDefinition, check_keys: Iterable[Asset
     return ["--indirect-selection", "empty", *(["--select", " ".join(tests)] if tests else [])]
 
 
+def build_args(
+    warehouse: LoyaltyWarehouse, assets_def: AssetsDefinition, check_keys: Iterable[AssetCheckKey]
+) -> list[str]:
+    """The `dbt build` arguments of a step (dagster-dbt adds its selection): the warehouse's vars, the unit
+    tests only if the warehouse resource asks for them, the step's data tests (step_test_selection)."""
+    return [
+        "build",
+        "--vars",
+        json.dumps(warehouse.dbt_vars()),
+        *([] if warehouse.unit_tests else ["--exclude-resource-type", "unit_test"]),
+        *step_test_selection(assets_def, check_keys),
+    ]
+
+
 @dbt_assets(
     manifest=loyalty_project.manifest_path,
     project=loyalty_project,
@@ -130,14 +144,9 @@ def step_test_selection(assets_def: AssetsDefinition, check_keys: Iterable[Asset
 def loyalty_dbt_assets(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: LoyaltyWarehouse
 ) -> Iterator[Any]:
-    """`dbt build` of the selected nodes on the configured warehouse."""
+    """`dbt build` of the selected nodes on the configured warehouse (build_args)."""
     invocation = dbt.cli(
-        [
-            "build",
-            "--vars",
-            json.dumps(warehouse.dbt_vars()),
-            *step_test_selection(context.assets_def, context.selected_asset_check_keys),
-        ],
+        build_args(warehouse, context.assets_def, context.selected_asset_check_keys),
         context=context,
         raise_on_error=False,
     )

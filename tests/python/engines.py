@@ -142,10 +142,12 @@ def build(
     name: str,
     dbt_vars: Mapping[str, Any] | None = None,
     args: tuple[str, ...] = ("build",),
+    excluded_types: tuple[str, ...] = (),
 ) -> EngineBuild:
     """Run dbt (by default `build`) on one engine on raw_dir; PostgreSQL's raw tables are loaded first. A
     build off DuckDB runs as the Dagster job does: everything but the CLV marts, the CLV step, then the
-    CLV marts and their tests (`clv-fit`)."""
+    CLV marts and their tests (`clv-fit`). `excluded_types`: dbt resource types a build leaves out (both
+    steps)."""
     work_dir = engines.work_dir / f"{engine}-{name}"
     work_dir.mkdir(parents=True)
     _reuse_parse(engines, engine, work_dir)
@@ -162,7 +164,7 @@ def build(
 
     def dbt(dbt_args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
         return run_dbt(
-            dbt_args,
+            (*dbt_args, *(("--exclude-resource-type", *excluded_types) if excluded_types else ())),
             raw_dir=raw_dir,
             duckdb_path=duckdb_file,
             dbt_vars=dbt_vars,
@@ -187,6 +189,7 @@ def build(
             name
             for name, node in [*nodes.items(), *manifest["unit_tests"].items()]
             if node["resource_type"] in ("test", "unit_test")
+            and node["resource_type"] not in excluded_types
             and node["config"].get("enabled", True)
             and all(parent in nodes for parent in node["depends_on"]["nodes"])
         }

@@ -38,6 +38,11 @@ from tests.python.test_end_to_end import KEYS
 
 ENGINES = ("duckdb", "postgres", "spark_session", "spark_thrift")
 OTHER_ENGINES = ENGINES[1:]
+# The builds that run every dbt test: Spark's run through the Thrift Server. The session target (the same
+# dbt-spark SQL, in a JVM of its own per dbt invocation, the slowest) builds every model without them
+# (DECISIONS.md "Where the tests run dbt's tests").
+TESTED_ENGINES = ("duckdb", "postgres", "spark_thrift")
+UNTESTED = {"spark_session": ("test", "unit_test")}
 # Columns computed by a dbt Python model (DuckDB only): null on the other engines (DECISIONS.md "Comment
 # sentiment").
 DUCKDB_ONLY_COLUMNS = {
@@ -128,7 +133,12 @@ def generated_builds(tmp_path_factory: pytest.TempPathFactory, engines: Engines)
     with ThreadPoolExecutor(max_workers=len(ENGINES)) as pool:  # dbt subprocesses, one per engine
         futures = {
             engine: pool.submit(
-                build, engine, engines, raw["csv" if engine == "spark_session" else "parquet"], "generated"
+                build,
+                engine,
+                engines,
+                raw["csv" if engine == "spark_session" else "parquet"],
+                "generated",
+                excluded_types=UNTESTED.get(engine, ()),
             )
             for engine in ENGINES
         }
@@ -153,7 +163,7 @@ def _assert_passed(done: EngineBuild) -> None:
 # ------------------------------------------------------------------------------------ marts across engines
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", TESTED_ENGINES)
 def test_every_dbt_test_passes_on_every_engine(generated_builds: dict[str, EngineBuild], engine: str) -> None:
     """Every data and unit test enabled on the engine ran and passed (tests of models disabled there, the
     DuckDB-only dbt Python models and their marts, do not exist on it)."""
@@ -161,7 +171,21 @@ def test_every_dbt_test_passes_on_every_engine(generated_builds: dict[str, Engin
     _assert_passed(done)
     ran = {node for node in done.results if node.startswith(("test.", "unit_test."))}
     assert ran == done.tests
+    assert len([node for node in ran if node.startswith("unit_test.")]) > 30
     assert len(ran) > 200
+
+
+def test_the_spark_session_builds_every_model_the_thrift_server_builds(
+    generated_builds: dict[str, EngineBuild],
+) -> None:
+    """The session target builds (from CSV files) every model, seed and snapshot the Thrift Server builds
+    (from Parquet files), and runs no test: its marts are compared with DuckDB's below."""
+    session, thrift = generated_builds["spark_session"], generated_builds["spark_thrift"]
+    _assert_passed(session)
+    built = {node for node, status in session.results.items() if status == "success"}
+    assert not session.tests and not any(node.startswith(("test.", "unit_test.")) for node in session.results)
+    expected = {node for node in thrift.results if node.startswith(("model.", "seed.", "snapshot."))}
+    assert len(expected) > 60 and expected <= built
 
 
 @pytest.mark.parametrize("mart", SPEC_MARTS)

@@ -1,7 +1,7 @@
 """Incremental runs give the marts a full refresh gives on the same final data, byte for byte.
 
-Generated data are delivered up to day D - 4, built, then delivered day by day up to D with an incremental
-`dbt build` after each day: some rows of a day arrive a day late (inside the lookback), a day of
+Generated data are delivered up to day D - 3, built, then delivered day by day up to D with an incremental
+`dbt build` after each day: some rows of D - 3 arrive a day late (inside the lookback), a day of
 transactions is delivered twice, an already-loaded transaction is re-delivered changed (latest wins), and
 a transaction whose member is not delivered yet (quarantined as an orphan) becomes valid when the member
 arrives, and so does its order line; order lines and events get the same re-deliveries. Every mart's
@@ -37,7 +37,8 @@ def _build(
     raw: Path, warehouse: Path, work_dir: Path, *args: str, fit_clv: bool = False, data_tests: bool = True
 ) -> str:
     """DATA_BUILD; without the data tests (`data_tests=False`) for the runs before the last, whose state
-    the tests do not change: the last increment and the full refresh run them all."""
+    the tests do not change: the last increment and the full refresh run them all. (Runs with the same
+    warehouse and vars share a work_dir: dbt reuses its parse.)"""
     excluded = () if data_tests else ("--exclude-resource-type", "test")
     result = run_dbt(
         [*DATA_BUILD, *excluded, *args],
@@ -76,18 +77,16 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     raw = root / "raw"
     deliveries.deliver_until(full, raw, END - timedelta(days=4))
     warehouse = root / "incremental.duckdb"
-    _build(raw, warehouse, root / "run0", data_tests=False)
-
-    # D - 3: a few transactions and point events of the day held back ...
+    # the first build: up to D - 3, a few transactions and point events of D - 3 held back ...
     held = deliveries.deliver_day(
         full, raw, END - timedelta(days=3), hold_back={"transactions": 3, "point_events": 2}
     )
-    _build(raw, warehouse, root / "run1", data_tests=False)
+    _build(raw, warehouse, root / "runs", data_tests=False)
     # D - 2: ... and delivered a day late, inside the lookback
     deliveries.deliver_day(full, raw, END - timedelta(days=2))
     for table, keys in held.items():
         deliveries.deliver_rows(full, raw, table, keys)
-    _build(raw, warehouse, root / "run2", data_tests=False)
+    _build(raw, warehouse, root / "runs", data_tests=False)
     # D - 1: the day, D - 2's transactions delivered again (identical duplicates), an old transaction
     # re-delivered changed and dated today (latest wins: the old version turns quarantined), and a
     # transaction of a member not delivered yet (an orphan)
@@ -159,7 +158,7 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         "order_lines",
         "select 'L_LATE_0001', 'T_LATE_0001', 'PR_LATE', 'grocery', 1::bigint, 25.00::decimal(18, 2)",
     )
-    _build(raw, warehouse, root / "run3", data_tests=False)
+    _build(raw, warehouse, root / "runs", data_tests=False)
     orphans = _query(
         warehouse,
         "select record_key, reason from quarantine.quarantine where record_key like '%_LATE_0001' order by 1",
@@ -177,7 +176,7 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         "members",
         f"select '{LATE_MEMBER}', timestamp '{END - timedelta(days=200)}', 'web', 'bronze', null, null, null",
     )
-    _build(raw, warehouse, root / "run4", fit_clv=True)
+    _build(raw, warehouse, root / "run3", fit_clv=True)
 
     reference = root / "full_refresh.duckdb"
     shutil.copy(warehouse, reference)

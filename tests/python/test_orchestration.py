@@ -36,7 +36,7 @@ from dagster_dbt import asset_utils
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
 from loyalty_kpi.paths import PROJECT_DIR
-from orchestration.assets.dbt import SELECTION_ARGS_LIMIT, loyalty_dbt_assets, step_test_selection
+from orchestration.assets.dbt import SELECTION_ARGS_LIMIT, build_args, loyalty_dbt_assets, step_test_selection
 from orchestration.checks import build_active_members_change_check
 from orchestration.clv_metadata import CLV_ASSETS
 from orchestration.definitions import build_definitions
@@ -396,6 +396,26 @@ def test_a_dbt_step_tests_exactly_its_checks(tmp_path: Path) -> None:
         names = {line.strip() for line in listed.stdout.splitlines() if line.strip()}
         assert names == {check.name for check in checks}, keys
         assert (relationships in names) is expect_relationships
+
+
+@pytest.mark.parametrize("unit_tests", [False, True])
+def test_the_job_runs_the_unit_tests_only_when_asked(tmp_path: Path, unit_tests: bool) -> None:
+    """The job's dbt build leaves out the dbt unit tests (their inputs are fixtures: dbt Labs recommends
+    them for development and CI, not production runs) unless LOYALTY_DBT_UNIT_TESTS=true; data tests run
+    either way."""
+    settings = replace(Settings.from_env(), raw_dir=tmp_path, dbt_unit_tests=unit_tests)
+    warehouse = build_definitions(settings).resources["warehouse"]
+    assert isinstance(warehouse, LoyaltyWarehouse) and warehouse.unit_tests is unit_tests
+    args = build_args(warehouse, loyalty_dbt_assets, loyalty_dbt_assets.check_keys)
+    listed = run_dbt(
+        ("ls", "--quiet", "--output", "json", "--output-keys", "resource_type", *args[1:]),
+        raw_dir=tmp_path,
+        work_dir=tmp_path,
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    types = [json.loads(line)["resource_type"] for line in listed.stdout.splitlines() if line.startswith("{")]
+    assert types.count("test") > 200
+    assert (types.count("unit_test") > 40) is unit_tests
 
 
 def test_every_dbt_selection_stays_on_the_command_line() -> None:

@@ -301,6 +301,7 @@ class SparkSessionClvWarehouse:
     session_dir: str
     cores: str = "2"
     driver_memory: str = "2g"
+    java_options: str = ""
 
     def _in_own_jvm(self, work: Callable[..., Any], *args: Any) -> Any:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -310,13 +311,14 @@ class SparkSessionClvWarehouse:
         """The session (in the calling process: call it from a process of its own, see the class)."""
         from pyspark.sql import SparkSession
 
+        java_options = f"-Dderby.system.home={self.session_dir} {self.java_options}"
         return (
             SparkSession.builder.master(f"local[{self.cores}]")
             .appName("loyalty_kpi clv-fit")
             .config("spark.driver.memory", self.driver_memory)
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={self.session_dir}")
+            .config("spark.driver.extraJavaOptions", java_options)
             .config(
                 "spark.hadoop.javax.jdo.option.ConnectionURL",
                 f"jdbc:derby:;databaseName={self.session_dir}/metastore_db;create=true",
@@ -390,6 +392,7 @@ def warehouse_for_target(target: str, env: Mapping[str, str] | None = None) -> C
             session_dir=str(session_dir),
             cores=values.get("LOYALTY_SPARK_CORES", "2"),
             driver_memory=values.get("LOYALTY_SPARK_DRIVER_MEMORY", "2g"),
+            java_options=values.get("LOYALTY_SPARK_JAVA_OPTIONS", ""),
         )
     raise ValueError(
         f"target {target!r}: the CLV step runs outside dbt on {', '.join(TARGETS)} only "

@@ -46,6 +46,8 @@ class SparkClusterSettings:
     executor_memory: str = field(default_factory=lambda: _env("LOYALTY_SPARK_EXECUTOR_MEMORY", "1g"))
     driver_memory: str = field(default_factory=lambda: _env("LOYALTY_SPARK_DRIVER_MEMORY", "1g"))
     shuffle_partitions: int = field(default_factory=lambda: _env_int("LOYALTY_SPARK_SHUFFLE_PARTITIONS", 4))
+    # extra JVM options of every JVM of the cluster (e.g. `-XX:TieredStopAtLevel=1` for small data)
+    java_options: str = field(default_factory=lambda: _env("LOYALTY_SPARK_JAVA_OPTIONS", ""))
     user: str = field(default_factory=lambda: _env("LOYALTY_SPARK_USER", "loyalty"))
 
     def env(self) -> dict[str, str]:
@@ -57,10 +59,18 @@ class SparkClusterSettings:
         }
 
 
-def _launch(cluster_dir: Path, name: str, command: list[str], memory: str = "512m") -> None:
+def _launch(
+    cluster_dir: Path, name: str, command: list[str], java_options: str, memory: str = "512m"
+) -> None:
     """Start a JVM of `memory` heap in its own session, its output in <name>.log, its PID in
     pids/<name>.pid. (Spark sizes master, worker and Thrift Server alike by SPARK_DAEMON_MEMORY.)"""
-    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": HOST, "SPARK_DAEMON_MEMORY": memory}
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(SPARK_HOME),
+        "SPARK_LOCAL_IP": HOST,
+        "SPARK_DAEMON_MEMORY": memory,
+        "SPARK_DAEMON_JAVA_OPTS": java_options,
+    }
     with (cluster_dir / f"{name}.log").open("ab") as log:
         process = subprocess.Popen(
             command, cwd=cluster_dir, env=env, stdout=log, stderr=log, start_new_session=True
@@ -99,19 +109,20 @@ def start_cluster(cluster_dir: Path, settings: SparkClusterSettings, timeout: fl
     spark_class = str(SPARK_HOME / "bin" / "spark-class")
     master_url = f"spark://{HOST}:{settings.master_port}"
     master = ["org.apache.spark.deploy.master.Master", "--host", HOST, "--port", str(settings.master_port)]
-    _launch(cluster_dir, "master", [spark_class, *master, "--webui-port", str(settings.master_ui_port)])
+    java = settings.java_options
+    _launch(cluster_dir, "master", [spark_class, *master, "--webui-port", str(settings.master_ui_port)], java)
     _wait_for_port(settings.master_port, deadline, "Spark master")
     (cluster_dir / "work").mkdir(exist_ok=True)
     worker = ["org.apache.spark.deploy.worker.Worker", "--host", HOST, "--cores", str(settings.worker_cores)]
     worker += ["--memory", settings.executor_memory, "--webui-port", str(settings.worker_ui_port)]
-    _launch(
-        cluster_dir, "worker", [spark_class, *worker, "--work-dir", str(cluster_dir / "work"), master_url]
-    )
+    worker += ["--work-dir", str(cluster_dir / "work"), master_url]
+    _launch(cluster_dir, "worker", [spark_class, *worker], java)
     confs = {
         "spark.master": master_url,
         "spark.driver.host": HOST,
         "spark.driver.bindAddress": HOST,
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={cluster_dir}",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={cluster_dir} {java}".strip(),
+        "spark.executor.extraJavaOptions": java,
         "spark.executor.memory": settings.executor_memory,
         "spark.cores.max": str(settings.worker_cores),
         "spark.ui.enabled": "false",
@@ -128,7 +139,7 @@ def start_cluster(cluster_dir: Path, settings: SparkClusterSettings, timeout: fl
         command += ["--conf", f"{key}={value}"]
     command += ["spark-internal", "--hiveconf", f"hive.server2.thrift.port={settings.thrift_port}"]
     command += ["--hiveconf", f"hive.server2.thrift.bind.host={HOST}"]
-    _launch(cluster_dir, "thrift", command, memory=settings.driver_memory)
+    _launch(cluster_dir, "thrift", command, java, memory=settings.driver_memory)
     _wait_for_port(settings.thrift_port, deadline, "Spark Thrift Server")
     while not thrift_server_ready(settings):
         if time.monotonic() > deadline:

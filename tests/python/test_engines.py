@@ -98,7 +98,6 @@ def spark_thrift_server() -> Iterator[SparkClusterSettings]:
         worker_cores=2,
         executor_memory="1g",
         driver_memory="1g",
-        shuffle_partitions=4,
         user="loyalty",
     )
     try:

@@ -381,11 +381,14 @@ def fit_table(summary: pd.DataFrame, settings: ClvSettings) -> pd.DataFrame:
 
 def discounted_purchases(cumulative: np.ndarray, annual_discount_rate: float) -> np.ndarray:
     """sum over i = 1..m of (E_i - E_(i-1)) / (1 + d)^(i/12), per row of `cumulative` (n rows, m columns:
-    E_1 ... E_m; E_0 = 0)."""
+    E_1 ... E_m; E_0 = 0).
+
+    A row-wise sum, not a matrix product: BLAS's result for a row can change in its last digit with the
+    row's position in the matrix, so a member's predicted_clv would depend on the other members."""
     cumulative = np.atleast_2d(np.asarray(cumulative, dtype="float64"))
     months = np.arange(1, cumulative.shape[1] + 1)
     increments = np.diff(cumulative, axis=1, prepend=0.0)
-    return increments @ (1.0 + annual_discount_rate) ** (-months / 12.0)
+    return (increments * (1.0 + annual_discount_rate) ** (-months / 12.0)).sum(axis=1)
 
 
 def _parameters(fit_rows: pd.DataFrame, calibration: str, model: str) -> dict[str, float] | None:
@@ -468,7 +471,8 @@ def prediction_table(summary: pd.DataFrame, fit_rows: pd.DataFrame, settings: Cl
     frames = []
     for calibration in (AS_OF, HOLDOUT):
         bg_nbd = _parameters(fit_rows, calibration, BG_NBD)
-        members = summary[summary["calibration"] == calibration]
+        # in member order, as fitted: the same members give the same rows whatever order they were read in
+        members = summary[summary["calibration"] == calibration].sort_values("member_id", kind="stable")
         if bg_nbd is None or members.empty:
             continue
         if calibration == AS_OF:

@@ -193,6 +193,17 @@ def test_discounting_against_a_hand_computation() -> None:
     assert clv.discounted_purchases(cumulative, 0.0)[0] == pytest.approx(1.75)
 
 
+def test_a_members_discounted_sum_does_not_depend_on_the_other_members() -> None:
+    """The same row gives the same bits wherever it sits (a matrix product did not: one row in 4,901 moved
+    in its last digit in two of five shuffles, and so did a member's predicted_clv between two builds)."""
+    rng = np.random.default_rng(1)
+    cumulative = np.cumsum(rng.gamma(1.0, 0.3, (4_901, 12)), axis=1)
+    discounted = clv.discounted_purchases(cumulative, 0.10)
+    for _ in range(20):
+        shuffled = rng.permutation(len(cumulative))
+        assert (clv.discounted_purchases(cumulative[shuffled], 0.10) == discounted[shuffled]).all()
+
+
 def bg_nbd_expectation(
     r: float, alpha: float, a: float, b: float, x: float, t_x: float, T: float, t: float
 ) -> float:

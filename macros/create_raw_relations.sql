@@ -1,9 +1,18 @@
 {#-
     Makes every table of the raw contract (the `loyalty` source) queryable before any model runs.
-    Called from on-run-start. DuckDB reads the files of var('raw_dir') in place, as views; Spark reads
+    Called from on-run-start. DuckDB reads the files of raw_dir() in place, as views; Spark reads
     them as external tables; PostgreSQL's raw tables come from the loader (`make load-postgres`) or
     already exist, and are checked. Other engines: nothing (the default implementation).
 -#}
+{#-
+    Where the raw files are: var('raw_dir') if given (--vars; the Dagster resource passes it), else
+    LOYALTY_RAW_DIR, else data/raw. Read when the hook runs, not in dbt_project.yml: an env var read
+    there is part of dbt's partial-parsing state, so every new raw directory would cost a full parse.
+-#}
+{% macro raw_dir() %}
+    {{ return(var('raw_dir', env_var('LOYALTY_RAW_DIR', 'data/raw')).rstrip('/')) }}
+{% endmacro %}
+
 {% macro create_raw_relations() %}
     {{ return(adapter.dispatch('create_raw_relations', 'loyalty_kpi')()) }}
 {% endmacro %}
@@ -14,7 +23,7 @@
 
 {% macro duckdb__create_raw_relations() %}
     {% if not execute %}{{ return('select 1') }}{% endif %}
-    {% set raw_dir = var('raw_dir').rstrip('/') %}
+    {% set raw_dir = loyalty_kpi.raw_dir() %}
     {% set schema = var('raw_schema', 'raw') %}
     {% set statements = ['create schema if not exists ' ~ adapter.quote(schema)] %}
     {% for source in graph.sources.values() | selectattr('source_name', 'equalto', 'loyalty') | sort(attribute='name') %}
@@ -163,12 +172,12 @@
     Spark: each raw file (or directory of delivery files) becomes an external table `<table>__file`
     (Parquet as it is; CSV with a header row, RFC 4180 quoting, every column a string, a malformed row
     failing the run) and `<table>` a view of the contract's columns and `_delivery` over it, checked as on
-    DuckDB (a directory: its merged Parquet schema, or its CSV files' first header). var('raw_dir') must be absolute (a path or a
+    DuckDB (a directory: its merged Parquet schema, or its CSV files' first header). raw_dir() must be absolute (a path or a
     URI the cluster can read): a Thrift Server does not share dbt's working directory.
 -#}
 {% macro spark__create_raw_relations() %}
     {% if not execute %}{{ return('select 1') }}{% endif %}
-    {% set raw_dir = var('raw_dir').rstrip('/') %}
+    {% set raw_dir = loyalty_kpi.raw_dir() %}
     {% if not (raw_dir.startswith('/') or ':/' in raw_dir) %}
         {{ exceptions.raise_compiler_error(
             "LOYALTY_RAW_DIR must be an absolute path (or a URI such as s3a://…) on Spark: got '" ~ raw_dir

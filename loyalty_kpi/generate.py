@@ -11,6 +11,8 @@ negative. Members are processed in chunks and every table is streamed to ``<tabl
 from __future__ import annotations
 
 import csv
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -768,11 +770,19 @@ def _nullable_int(values: np.ndarray) -> pa.Array:
 
 
 class _Sink:
-    """One streamed output file per table, Parquet or CSV."""
+    """One streamed output file per table, Parquet or CSV.
+
+    Encoding and compressing (a third of the generator's time) run on a writer thread of their own while
+    the next tables are drawn: Arrow releases the GIL there. One thread, so the files' bytes are what one
+    thread writing in order gives; at most WRITES_AHEAD tables wait, which bounds the memory."""
+
+    WRITES_AHEAD = 8
 
     def __init__(self, out_dir: Path, fmt: Format) -> None:
         self._out_dir, self._fmt = out_dir, fmt
         self._writers: dict[str, pq.ParquetWriter | pacsv.CSVWriter] = {}
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate-writer")
+        self._pending: deque[Future[None]] = deque()
         self.rows = dict.fromkeys(SCHEMAS, 0)
         for table in SCHEMAS:
             for suffix in ("parquet", "csv"):
@@ -789,10 +799,15 @@ class _Sink:
             )
         if self._fmt == "csv":
             data = data.cast(_csv_schema(SCHEMAS[table]))
-        self._writers[table].write_table(data)
+        self._pending.append(self._thread.submit(self._writers[table].write_table, data))
+        while len(self._pending) > self.WRITES_AHEAD:
+            self._pending.popleft().result()  # raises the writer's error, if any
         self.rows[table] += data.num_rows
 
     def close(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+        self._thread.shutdown()
         for writer in self._writers.values():
             writer.close()
 

@@ -32,6 +32,7 @@ from loyalty_kpi.paths import PROJECT_DIR
 # Members per scale: the generator gives about 12.5 transactions per member over 36 months.
 SCALES: dict[str, int] = {"100k": 8_000, "1m": 80_000, "10m": 800_000, "100m": 8_000_000}
 RESULTS = PROJECT_DIR / "benchmarks" / "results.md"
+HISTORY = RESULTS.parent / "results.jsonl"
 
 
 @dataclass(frozen=True)
@@ -338,18 +339,23 @@ def _gb(megabytes: float | None) -> str:
 def record(result: BenchResult) -> None:
     """Add the run to benchmarks/results.jsonl and rewrite benchmarks/results.md from all runs."""
     RESULTS.parent.mkdir(exist_ok=True)
-    history = RESULTS.parent / "results.jsonl"
-    with history.open("a") as out:
+    with HISTORY.open("a") as out:
         out.write(json.dumps(asdict(result)) + "\n")
+    write_results()
+
+
+def write_results() -> None:
+    """Rewrite benchmarks/results.md from every run of benchmarks/results.jsonl."""
     known = {field.name for field in fields(BenchResult)}
     runs = [
         BenchResult(**{k: v for k, v in json.loads(line).items() if k in known})
-        for line in history.read_text().splitlines()
+        for line in HISTORY.read_text().splitlines()
         if line.strip()
     ]
     lines = [
         "# Benchmark results\n",
-        "Written by `make bench SCALE=… BENCH_TARGET=…` (`loyalty_kpi/bench.py`) from `results.jsonl`.\n",
+        "Written by `make bench SCALE=… BENCH_TARGET=…` (`loyalty_kpi/bench.py`) from `results.jsonl`.",
+        "The generator timed alone: [generator.md](generator.md).\n",
         "## Full build, incremental day and reference query (DuckDB)\n",
         "Full = `dbt build` of every seed, model, snapshot, unit and data test into a fresh warehouse,",
         "on the generated data up to the day before its end; incremental = the next `dbt build` after",

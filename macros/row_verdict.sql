@@ -3,32 +3,33 @@
     `checked` relation holds the row's key columns, `row_hash` (raw_row_hash), `delivery` (the raw file)
     and `row_problem` (null or a reason code of the quarantine_reasons seed); then:
 
-    - row_verdict_ranks(keys, newest_first): copy_number (identical copies of a key's row, the copy of the
-      first delivery in name order first, so the one staged is the same build after build) and
-      version_rank (the key's differing versions, newest first, then the greatest row hash), both counted
-      among the rows without a problem of their own;
+    - row_verdict_ranks(keys, newest_first): among the rows of a key without a problem of their own, in the
+      order newest first, then the greatest row hash, then the first delivery in name order:
+      is_older_version (its row hash is not the first row's: an older of the key's differing versions)
+      and is_repeated_copy (the row before it is an identical copy: the copy of the first delivery is the
+      one staged, build after build). Identical rows share their parsed timestamp, so they are adjacent.
+      One window, so one sort of the rows (two windows over different partitions sorted them twice: the
+      largest cost of the base models at scale);
     - row_verdict(): row_status (`valid`, `duplicate`: an identical copy, collapsed, or `quarantined`)
       and quarantine_reason (the problem, or `conflicting_duplicate` for an older version).
 -#}
 {% macro row_verdict_ranks(keys, newest_first) %}
-    {%- set partition = keys | join(', ') -%}
-        row_number() over (
-            partition by {{ partition }}, row_hash, row_problem is null order by delivery
-        ) as copy_number,
-        dense_rank() over (
-            partition by {{ partition }}, row_problem is null
-            order by {% if newest_first %}{{ newest_first }}, {% endif %}row_hash desc
-        ) as version_rank
+    {%- set key_window -%}
+        partition by {{ keys | join(', ') }}, row_problem is null
+        order by {% if newest_first %}{{ newest_first }}, {% endif %}row_hash desc, delivery
+    {%- endset -%}
+        coalesce(lag(row_hash) over ({{ key_window }}) = row_hash, false) as is_repeated_copy,
+        first_value(row_hash) over ({{ key_window }}) <> row_hash as is_older_version
 {%- endmacro %}
 
 {% macro row_verdict() %}
         case
             when row_problem is not null then 'quarantined'
-            when version_rank > 1 then 'quarantined'
-            when copy_number > 1 then 'duplicate'
+            when is_older_version then 'quarantined'
+            when is_repeated_copy then 'duplicate'
             else 'valid'
         end as row_status,
-        coalesce(row_problem, case when version_rank > 1 then 'conflicting_duplicate' end) as quarantine_reason
+        coalesce(row_problem, case when is_older_version then 'conflicting_duplicate' end) as quarantine_reason
 {%- endmacro %}
 
 {#-

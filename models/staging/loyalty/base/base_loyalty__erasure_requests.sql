@@ -16,7 +16,7 @@ parsed as (
         {{ try_to_utc_timestamp('requested_at') }} as requested_at,
         requested_at is not null as has_requested_at,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns) }} as original_values
+        {{ raw_values(raw_columns) }}
     from source
 ),
 
@@ -42,7 +42,7 @@ final as (
         erased_member_key,
         requested_at,
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

@@ -19,7 +19,7 @@ parsed as (
         {{ try_cast('amount', 'decimal(18, 2)') }} as amount,
         nullif(trim(cast(amount as {{ dbt.type_string() }})), '') is not null as has_amount,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns) }} as original_values
+        {{ raw_values(raw_columns) }}
     from source
 ),
 
@@ -48,7 +48,7 @@ final as (
         channel,
         amount,
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

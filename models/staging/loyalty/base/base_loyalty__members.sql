@@ -26,7 +26,7 @@ parsed as (
         enrolled_at is not null as has_enrolled_at,
         cancelled_at is not null as has_cancelled_at,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns, pii_columns=['email']) }} as original_values
+        {{ raw_values(raw_columns) }}
     from source
 ),
 
@@ -61,7 +61,7 @@ final as (
         enrolled_at,
         cancelled_at,
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns, pii_columns=['email']) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

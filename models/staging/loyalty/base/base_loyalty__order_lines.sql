@@ -76,7 +76,7 @@ parsed as (
         {{ try_cast('line_amount', 'decimal(18, 2)') }} as line_amount,
         line_amount is not null as has_line_amount,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns) }} as original_values
+        {{ raw_values(raw_columns) }}
     from rows_to_judge
 ),
 
@@ -114,7 +114,7 @@ final as (
         coalesce(quantity, 1) as quantity,
         line_amount,
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }},
         transactions_seen.transactions_seen_at

@@ -33,7 +33,7 @@ parsed as (
         {{ try_to_utc_timestamp('occurred_at') }} as occurred_at,
         occurred_at is not null as has_occurred_at,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns) }} as original_values
+        {{ raw_values(raw_columns) }}
     from rows_to_judge
 ),
 
@@ -74,7 +74,7 @@ final as (
         cast(occurred_at as date) as occurred_on,
         {{ month_start('occurred_at') }} as occurred_month,  -- the partition on Spark
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at

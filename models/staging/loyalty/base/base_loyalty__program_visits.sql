@@ -19,7 +19,7 @@ parsed as (
         {{ try_cast('visitors', 'bigint') }} as visitors,
         nullif(trim(cast(visitors as {{ dbt.type_string() }})), '') is not null as has_visitors,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns) }} as original_values
+        {{ raw_values(raw_columns) }}
     from source
 ),
 
@@ -46,7 +46,7 @@ final as (
         channel,
         visitors,
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

@@ -28,7 +28,7 @@ parsed as (
         {{ try_to_utc_timestamp('responded_at') }} as responded_at,
         responded_at is not null as has_responded_at,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns) }} as original_values
+        {{ raw_values(raw_columns) }}
     from source
 ),
 
@@ -69,7 +69,7 @@ final as (
         comment,
         responded_at,
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

@@ -27,7 +27,7 @@ parsed as (
         {{ try_to_utc_timestamp('changed_at') }} as changed_at,
         changed_at is not null as has_changed_at,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns) }} as original_values
+        {{ raw_values(raw_columns) }}
     from source
 ),
 
@@ -68,7 +68,7 @@ final as (
         reason,
         changed_at,
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

@@ -37,7 +37,7 @@ parsed as (
         {{ try_to_utc_timestamp('transacted_at') }} as transacted_at,
         transacted_at is not null as has_transacted_at,
         {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_original_values(raw_columns) }} as original_values
+        {{ raw_values(raw_columns) }}
     from rows_to_judge
 ),
 
@@ -78,7 +78,7 @@ final as (
         cast(transacted_at as date) as transacted_on,
         {{ month_start('transacted_at') }} as transacted_month,  -- the partition on Spark
         row_hash,
-        original_values,
+        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at

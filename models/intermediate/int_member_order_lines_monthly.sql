@@ -3,13 +3,71 @@
     member purchases of int_transactions_attributed, days up to A): orders with lines, the ones spanning
     two or more categories, distinct categories bought, and the amount and units of the lines (for the
     mean unit price of up-sell). Member × month at most.
+
+    Incremental on DuckDB and PostgreSQL (DECISIONS.md "Incremental models"; a table on Spark): an
+    increment recomputes whole months — those of the transactions whose verdict base_loyalty__transactions
+    (re)wrote since this model's last run (verdicts_seen_at), whatever the verdict, and every month
+    from the earlier of the last run's A and this run's on when A moved; delete+insert on month_start. A
+    pre-hook deletes the months after A (A moved back).
 -#}
-with member_purchases as (
+{{ config(
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start > (select as_of_date from "
+        ~ "{{ ref('int_reporting_period') }}){% endif %}"
+) }}
+
+with period as (
+    select as_of_date from {{ ref('int_reporting_period') }}
+),
+
+transaction_verdicts as (
+    select transacted_on, verdicts_updated_at from {{ ref('base_loyalty__transactions') }}
+),
+
+verdicts_seen as (
+    select max(verdicts_updated_at) as verdicts_seen_at from transaction_verdicts
+),
+
+{% if is_incremental() -%}
+previous_run as (
+    -- the A of the last run's rows (an older month keeps the A it was computed with)
+    select max(as_of_date) as previous_as_of_date
+    from {{ this }}
+    where verdicts_seen_at = (select max(verdicts_seen_at) from {{ this }})
+),
+
+-- base_loyalty__order_lines re-judges the lines of every transaction whose verdict it sees rewritten (and
+-- those of unknown transactions, which no month counts), so these months hold every changed line too
+changed_months as (
+    select distinct {{ month_start('transacted_on') }} as month_start
+    from transaction_verdicts
+    where transacted_on is not null
+        and {{ rewritten_since_last_run('verdicts_updated_at', 'verdicts_seen_at') }}
+),
+
+member_purchases as (
+    select attributed.transaction_id, attributed.member_id, attributed.month_start
+    from {{ ref('int_transactions_attributed') }} as attributed
+    cross join period
+    cross join previous_run
+    where attributed.buyer_type = 'member'
+        and attributed.transaction_type = 'purchase'
+        and (
+            attributed.month_start in (select month_start from changed_months)
+            or (
+                previous_run.previous_as_of_date <> period.as_of_date
+                and attributed.transacted_on >= {{ month_start(
+                    'least(previous_run.previous_as_of_date, period.as_of_date)') }}
+            )
+        )
+),
+{%- else -%}
+member_purchases as (
     select transaction_id, member_id, month_start
     from {{ ref('int_transactions_attributed') }}
     where buyer_type = 'member'
         and transaction_type = 'purchase'
 ),
+{%- endif %}
 
 lines as (
     select
@@ -63,8 +121,12 @@ final as (
         cast(member_orders.multi_category_orders as {{ dbt.type_bigint() }}) as multi_category_orders,
         cast(member_lines.categories as {{ dbt.type_bigint() }}) as categories,
         cast(member_lines.units as {{ dbt.type_bigint() }}) as units,
-        cast(member_lines.line_amount as {{ type_money() }}) as line_amount
+        cast(member_lines.line_amount as {{ type_money() }}) as line_amount,
+        period.as_of_date,
+        verdicts_seen.verdicts_seen_at
     from member_orders
+    cross join period
+    cross join verdicts_seen
     inner join member_lines
         on member_orders.member_id = member_lines.member_id
         and member_orders.month_start = member_lines.month_start

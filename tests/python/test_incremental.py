@@ -236,3 +236,44 @@ def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, P
     )
     assert 0 < rewritten_lines < lines / 10
     assert stray == 0
+    # the member-month order lines: the months of the re-judged transactions (the window's and the
+    # changed re-delivery's old month), and those from the last run's A on (A moved a day)
+    recomputed = _query(
+        incremental,
+        "select distinct month_start from intermediate.int_member_order_lines_monthly where verdicts_seen_at "
+        "= (select max(verdicts_seen_at) from intermediate.int_member_order_lines_monthly) order by 1",
+    )
+    assert recomputed == [(date(2025, 5, 1),), (date(2025, 6, 1),)]
+
+
+ORDER_LINES_MONTHLY = (
+    "select * exclude (as_of_date, verdicts_seen_at) from intermediate.int_member_order_lines_monthly "
+    "order by all"
+)
+
+
+def test_an_earlier_as_of_date_is_built_incrementally_as_in_full(
+    incremental_and_full: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A moved back: the incremental member-month order lines recompute from the new A's month and drop
+    the months after it, as a full refresh with that A."""
+    incremental, _ = incremental_and_full
+    moved, refreshed = tmp_path / "moved.duckdb", tmp_path / "refreshed.duckdb"
+    shutil.copy(incremental, moved)
+    shutil.copy(incremental, refreshed)
+    as_of = END - timedelta(days=45)
+    for warehouse, args in ((moved, ()), (refreshed, ("--full-refresh",))):
+        result = run_dbt(
+            ["build", "--select", "+cross_sell_monthly", "--exclude-resource-type", "test", *args],
+            raw_dir=incremental.parent / "raw",
+            duckdb_path=warehouse,
+            work_dir=tmp_path / warehouse.stem,
+            dbt_vars={**NO_CLV_FIT, "as_of_date": str(as_of)},
+        )
+        assert result.returncode == 0, result.stdout[-6000:]
+    assert _query(moved, ORDER_LINES_MONTHLY) == _query(refreshed, ORDER_LINES_MONTHLY)
+    assert _query(moved, "select max(month_start) from intermediate.int_member_order_lines_monthly") == [
+        (date(2025, 5, 1),)
+    ]
+    cross_sell = "select * from marts.cross_sell_monthly order by all"
+    assert _query(moved, cross_sell) == _query(refreshed, cross_sell)

@@ -4,7 +4,10 @@ where and how much it spills."""
 import json
 from pathlib import Path
 
+import yaml
+
 from loyalty_kpi.dbt import run_dbt
+from loyalty_kpi.paths import PROJECT_DIR
 
 SETTINGS = (
     "select current_setting('memory_limit') as memory_limit, current_setting('threads') as threads,"
@@ -48,3 +51,14 @@ def test_by_default_duckdb_spills_next_to_the_warehouse(tmp_path: Path) -> None:
     settings = _settings(tmp_path, {})
     assert settings["temp_directory"] == f"{tmp_path / 'warehouse.duckdb'}.tmp"
     assert settings["max_temp_directory_size"] == "90% of available disk space"
+
+
+def test_the_spill_directory_is_set_once_when_the_database_opens() -> None:
+    """dbt-duckdb runs `settings` again on every cursor, and DuckDB refuses to set temp_directory again once
+    it has spilled: the spill settings must be `config_options`, given when the database opens."""
+    duckdb_target = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())["loyalty_kpi"]["outputs"][
+        "duckdb"
+    ]
+    spill = {"temp_directory", "max_temp_directory_size"}
+    assert spill <= set(duckdb_target["config_options"])
+    assert not spill & set(duckdb_target["settings"])

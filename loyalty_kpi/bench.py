@@ -9,6 +9,7 @@ the same benchmark, is the reference the build times are divided by (robust to a
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
@@ -33,6 +34,7 @@ from loyalty_kpi.paths import PROJECT_DIR
 SCALES: dict[str, int] = {"100k": 8_000, "1m": 80_000, "10m": 800_000, "100m": 8_000_000}
 RESULTS = PROJECT_DIR / "benchmarks" / "results.md"
 HISTORY = RESULTS.parent / "results.jsonl"
+PROFILES = RESULTS.parent / "profiles"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class BenchResult:
     scan_seconds: float | None = None
     reference_agrees: bool | None = None
     versions: str = ""
+    profile: str = ""
 
 
 class PeakMemory:
@@ -127,6 +130,46 @@ def _slowest_nodes(work_dir: Path, count: int = 3) -> str:
         for r in json.loads(run_results.read_text())["results"]
     ]
     return ", ".join(f"{name} {seconds:.0f} s" for seconds, name in sorted(timings, reverse=True)[:count])
+
+
+NodeTimings = dict[str, tuple[str, float | None, str]]
+
+
+def node_timings(work_dir: Path) -> NodeTimings:
+    """unique_id -> (resource type, seconds, status) of every node of the last dbt run in work_dir."""
+    run_results = work_dir / "target" / "run_results.json"
+    if not run_results.exists():
+        return {}
+    return {
+        r["unique_id"]: (r["unique_id"].split(".")[0], round(r["execution_time"], 2), r["status"])
+        for r in json.loads(run_results.read_text())["results"]
+    }
+
+
+def write_profile(path: Path, full: NodeTimings, incremental: NodeTimings) -> None:
+    """Every node's seconds and status in the full and the incremental build, slowest full first."""
+    header = ["node", "resource_type", "full_s", "full_status", "incremental_s", "incremental_status"]
+    missing: tuple[str, float | None, str] = ("", None, "")
+
+    def slowest_first(node: str) -> tuple[float, str]:
+        return (-(full.get(node, missing)[1] or 0.0), node)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for node in sorted(full.keys() | incremental.keys(), key=slowest_first):
+            kind, full_seconds, full_status = full.get(node, missing)
+            incremental_kind, incremental_seconds, incremental_status = incremental.get(node, missing)
+            row = [
+                node,
+                kind or incremental_kind,
+                full_seconds,
+                full_status,
+                incremental_seconds,
+                incremental_status,
+            ]
+            writer.writerow(row)
 
 
 # The reference: the monthly base flow (kpi-spec §1, W = 90 days) in one hand-written DuckDB query over the
@@ -291,10 +334,12 @@ def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchRe
     build_args = ["build"] if target == "duckdb" else ["build", "--exclude", "source:clv_step+"]
     build_seconds, build_peak, build_ok = _timed_dbt(build_args, work_dir, raw, warehouse, target)
     slowest = _slowest_nodes(work_dir)
+    full_timings, incremental_timings = node_timings(work_dir), {}
     figures: dict[str, object] = {}
     if incremental:
         deliveries.deliver_day(generated, raw, end_date)
         seconds, peak, ok = _timed_dbt(build_args, work_dir, raw, warehouse, target)
+        incremental_timings = node_timings(work_dir)
         reference_seconds, scan_seconds, reference_peak, reference_rows = _run_reference(
             work_dir, raw / "transactions.parquet"
         )
@@ -308,6 +353,9 @@ def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchRe
             "scan_seconds": scan_seconds,
             "reference_agrees": ok and reference_rows == _base_flow_of(warehouse),
         }
+    ran_at = datetime.now(UTC)
+    profile = PROFILES / f"{ran_at:%Y-%m-%dT%H%M}-{scale}-{target}.csv"
+    write_profile(profile, full_timings, incremental_timings)
     return BenchResult(
         scale=scale,
         members=members,
@@ -317,7 +365,8 @@ def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchRe
         build_peak_rss_mb=build_peak,
         dbt_nodes_ok=build_ok,
         machine=_machine(),
-        ran_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        ran_at=ran_at.strftime("%Y-%m-%d %H:%M UTC"),
+        profile=str(profile.relative_to(RESULTS.parent)),
         target=target,
         load_seconds=load_seconds,
         slowest_nodes=slowest,
@@ -387,17 +436,19 @@ def write_results() -> None:
         "Build = full `dbt build`: on DuckDB into a fresh warehouse, on PostgreSQL after loading the raw",
         "files (`load s`, COPY), on Spark from the files in place. Peak memory = summed RSS of the process",
         "tree (Python, dbt, DuckDB or the Spark session's JVM) plus the local PostgreSQL or Spark Thrift",
-        "cluster's processes, sampled every 0.2 s.\n",
+        "cluster's processes, sampled every 0.2 s. Every node: each dbt node's seconds and status in the",
+        "full (and incremental) build, from run_results.json (runs from 2026-12-06 on).\n",
         "| ran at | target | scale | members | transactions | generate s | load s | build s | peak RSS MB "
-        "| build ok | slowest nodes | machine |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| build ok | slowest nodes | every node | machine |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         load = "" if run.load_seconds is None else run.load_seconds
         lines.append(
             f"| {run.ran_at} | {run.target} | {run.scale} | {run.members:,} | {run.transactions:,} | "
             f"{run.generate_seconds} | {load} | {run.build_seconds} | {run.build_peak_rss_mb:,} | "
-            f"{run.dbt_nodes_ok} | {run.slowest_nodes} | {run.machine} |"
+            f"{run.dbt_nodes_ok} | {run.slowest_nodes} | {f'[csv]({run.profile})' if run.profile else ''} | "
+            f"{run.machine} |"
         )
     RESULTS.write_text("\n".join(lines) + "\n")
 

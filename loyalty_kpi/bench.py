@@ -120,18 +120,6 @@ def _server_pids(target: str) -> list[int]:
     return []
 
 
-def _slowest_nodes(work_dir: Path, count: int = 3) -> str:
-    """The dbt nodes that took longest, as `name seconds` (from run_results.json)."""
-    run_results = work_dir / "target" / "run_results.json"
-    if not run_results.exists():
-        return ""
-    timings = [
-        (r["execution_time"], r["unique_id"].split(".")[-1])
-        for r in json.loads(run_results.read_text())["results"]
-    ]
-    return ", ".join(f"{name} {seconds:.0f} s" for seconds, name in sorted(timings, reverse=True)[:count])
-
-
 NodeTimings = dict[str, tuple[str, float | None, str]]
 
 
@@ -144,6 +132,14 @@ def node_timings(work_dir: Path) -> NodeTimings:
         r["unique_id"]: (r["unique_id"].split(".")[0], round(r["execution_time"], 2), r["status"])
         for r in json.loads(run_results.read_text())["results"]
     }
+
+
+def _slowest_nodes(timings: NodeTimings, count: int = 3) -> str:
+    """The dbt nodes that took longest, as `name seconds`."""
+    slowest = sorted(
+        ((seconds or 0.0, node.split(".")[-1]) for node, (_, seconds, _) in timings.items()), reverse=True
+    )
+    return ", ".join(f"{name} {seconds:.0f} s" for seconds, name in slowest[:count])
 
 
 def write_profile(path: Path, full: NodeTimings, incremental: NodeTimings) -> None:
@@ -333,8 +329,8 @@ def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchRe
     # when they were DuckDB-only models
     build_args = ["build"] if target == "duckdb" else ["build", "--exclude", "source:clv_step+"]
     build_seconds, build_peak, build_ok = _timed_dbt(build_args, work_dir, raw, warehouse, target)
-    slowest = _slowest_nodes(work_dir)
     full_timings, incremental_timings = node_timings(work_dir), {}
+    slowest = _slowest_nodes(full_timings)
     figures: dict[str, object] = {}
     if incremental:
         deliveries.deliver_day(generated, raw, end_date)
@@ -347,7 +343,7 @@ def run_benchmark(scale: str, work_dir: Path, target: str = "duckdb") -> BenchRe
             "incremental_seconds": seconds,
             "incremental_peak_rss_mb": peak,
             "incremental_ok": ok,
-            "incremental_slowest_nodes": _slowest_nodes(work_dir),
+            "incremental_slowest_nodes": _slowest_nodes(incremental_timings),
             "reference_seconds": reference_seconds,
             "reference_peak_rss_mb": reference_peak,
             "scan_seconds": scan_seconds,

@@ -4,7 +4,7 @@ import csv
 import json
 from pathlib import Path
 
-from loyalty_kpi.bench import node_timings, write_profile
+from loyalty_kpi.bench import _slowest_nodes, node_timings, write_profile
 
 
 def _run_results(work_dir: Path, results: list[tuple[str, float, str]]) -> None:
@@ -31,6 +31,8 @@ def test_the_profile_holds_every_node_of_both_builds(tmp_path: Path) -> None:
     full, incremental = node_timings(tmp_path / "full"), node_timings(tmp_path / "incremental")
     assert full["model.loyalty_kpi.base_loyalty__point_events"] == ("model", 433.95, "error")
     assert node_timings(tmp_path / "nothing") == {}
+    slowest = "base_loyalty__engagement_events 631 s, base_loyalty__point_events 434 s"
+    assert _slowest_nodes(full, count=2) == slowest
 
     profile = tmp_path / "profiles" / "run.csv"
     write_profile(profile, full, incremental)

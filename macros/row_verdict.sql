@@ -42,14 +42,3 @@
             when cast({{ parsed }} as date) > {{ quarantine_future_cutoff() }} then 'future_timestamp'
             when cast({{ parsed }} as date) < {{ quarantine_program_start() }} then 'timestamp_before_program_start'
 {%- endmacro %}
-
-{#-
-    original_values for a row that is not staged (quarantined or a collapsed duplicate: the quarantine
-    shows it), null for a valid row, whose values are the typed columns: rendering and storing the text
-    for every row made it the widest column of the large base models (DECISIONS.md "Quarantine").
--#}
-{% macro original_values_unless_valid(columns, pii_columns=[]) %}
-        case when row_problem is not null or is_older_version or is_repeated_copy
-            then {{ raw_original_values(columns, pii_columns, prefix='raw__') }}
-        end
-{%- endmacro %}

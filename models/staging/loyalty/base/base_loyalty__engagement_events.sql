@@ -10,8 +10,6 @@
     Incremental as base_loyalty__transactions (DECISIONS.md "Incremental models", macro
     incremental_rows_to_judge): whole keys re-judged, delete+insert on verdict_key.
 -#}
-{%- set raw_columns = ['engagement_event_id', 'member_id', 'occurred_at', 'event_type', 'channel'] %}
-
 with source as (
     select * from {{ erased_source('engagement_events') }} as raw_rows
 ),
@@ -31,8 +29,7 @@ parsed as (
         lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')) as channel,
         {{ try_to_utc_timestamp('occurred_at') }} as occurred_at,
         occurred_at is not null as has_occurred_at,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('engagement_events')) }} as row_hash
     from rows_to_judge
 ),
 
@@ -69,7 +66,6 @@ final as (
         cast(occurred_at as date) as occurred_on,
         {{ month_start('occurred_at') }} as occurred_month,  -- the partition on Spark
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at

@@ -3,8 +3,6 @@
     reconciliation; a request is a member and a time, so a repeated request is a row of its own. The member ids are already anonymised (erased_source): the requests themselves are
     honoured from the raw table whatever the verdict (macro erased_source). DECISIONS.md "Member erasure".
 -#}
-{%- set raw_columns = ['member_id', 'requested_at'] %}
-
 with source as (
     select * from {{ erased_source('erasure_requests') }} as raw_rows
 ),
@@ -15,8 +13,7 @@ parsed as (
         nullif(trim(cast(member_id as {{ dbt.type_string() }})), '') as erased_member_key,
         {{ try_to_utc_timestamp('requested_at') }} as requested_at,
         requested_at is not null as has_requested_at,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('erasure_requests')) }} as row_hash
     from source
 ),
 
@@ -42,7 +39,6 @@ final as (
         erased_member_key,
         requested_at,
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

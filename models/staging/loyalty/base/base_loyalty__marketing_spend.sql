@@ -4,8 +4,6 @@
     for the same key the one with the greatest row hash is kept (there is no timestamp to order them by),
     the others are quarantined. Rules: DECISIONS.md "Quarantine".
 -#}
-{%- set raw_columns = ['spend_date', 'channel', 'amount'] %}
-
 with source as (
     select * from {{ source('loyalty', 'marketing_spend') }}
 ),
@@ -18,8 +16,7 @@ parsed as (
         coalesce(lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')), 'unknown') as channel,
         {{ try_cast('amount', 'decimal(18, 2)') }} as amount,
         nullif(trim(cast(amount as {{ dbt.type_string() }})), '') is not null as has_amount,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('marketing_spend')) }} as row_hash
     from source
 ),
 
@@ -48,7 +45,6 @@ final as (
         channel,
         amount,
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

@@ -3,8 +3,6 @@
     collapsed) or `quarantined` (with a reason). stg_loyalty__members keeps the valid rows; the quarantine
     model the others. Rules: DECISIONS.md "Quarantine".
 -#}
-{%- set raw_columns = ['member_id', 'enrolled_at', 'enrollment_channel', 'tier', 'referred_by_member_id', 'email', 'cancelled_at'] %}
-
 with source as (
     select * from {{ erased_source('members') }} as raw_rows
 ),
@@ -25,8 +23,7 @@ parsed as (
         {{ try_to_utc_timestamp('cancelled_at') }} as cancelled_at,
         enrolled_at is not null as has_enrolled_at,
         cancelled_at is not null as has_cancelled_at,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('members')) }} as row_hash
     from source
 ),
 
@@ -61,7 +58,6 @@ final as (
         enrolled_at,
         cancelled_at,
         row_hash,
-        {{ original_values_unless_valid(raw_columns, pii_columns=['email']) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

@@ -13,8 +13,6 @@
     for a transaction loaded before the window is not seen: raw_reconciliation then counts it unaccounted
     and the build fails (run with --full-refresh).
 -#}
-{%- set raw_columns = ['order_line_id', 'transaction_id', 'product_id', 'category', 'quantity', 'line_amount'] %}
-
 with source as (
     select * from {{ source('loyalty', 'order_lines') }}
 ),
@@ -75,8 +73,7 @@ parsed as (
         nullif(trim(cast(quantity as {{ dbt.type_string() }})), '') is not null as has_quantity,
         {{ try_cast('line_amount', 'decimal(18, 2)') }} as line_amount,
         line_amount is not null as has_line_amount,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('order_lines')) }} as row_hash
     from rows_to_judge
 ),
 
@@ -114,7 +111,6 @@ final as (
         coalesce(quantity, 1) as quantity,
         line_amount,
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }},
         transactions_seen.transactions_seen_at

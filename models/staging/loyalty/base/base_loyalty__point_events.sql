@@ -9,8 +9,6 @@
     Incremental as base_loyalty__transactions (DECISIONS.md "Incremental models", macro
     incremental_rows_to_judge): whole keys re-judged, delete+insert on verdict_key.
 -#}
-{%- set raw_columns = ['point_event_id', 'member_id', 'occurred_at', 'event_type', 'points', 'source', 'transaction_id'] %}
-
 with source as (
     select * from {{ erased_source('point_events') }} as raw_rows
 ),
@@ -32,8 +30,7 @@ parsed as (
         {{ try_cast('points', 'bigint') }} as points,
         {{ try_to_utc_timestamp('occurred_at') }} as occurred_at,
         occurred_at is not null as has_occurred_at,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('point_events')) }} as row_hash
     from rows_to_judge
 ),
 
@@ -74,7 +71,6 @@ final as (
         cast(occurred_at as date) as occurred_on,
         {{ month_start('occurred_at') }} as occurred_month,  -- the partition on Spark
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at

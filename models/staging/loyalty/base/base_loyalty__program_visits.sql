@@ -4,8 +4,6 @@
     for the same key the one with the greatest row hash is kept (there is no timestamp to order them by),
     the others are quarantined. Rules: DECISIONS.md "Quarantine".
 -#}
-{%- set raw_columns = ['visit_date', 'channel', 'visitors'] %}
-
 with source as (
     select * from {{ source('loyalty', 'program_visits') }}
 ),
@@ -18,8 +16,7 @@ parsed as (
         coalesce(lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')), 'unknown') as channel,
         {{ try_cast('visitors', 'bigint') }} as visitors,
         nullif(trim(cast(visitors as {{ dbt.type_string() }})), '') is not null as has_visitors,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('program_visits')) }} as row_hash
     from source
 ),
 
@@ -46,7 +43,6 @@ final as (
         channel,
         visitors,
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

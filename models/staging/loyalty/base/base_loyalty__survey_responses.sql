@@ -3,8 +3,6 @@
     Scores: recommend 0-10 (required), repurchase and upsell 1-6 (optional). A response naming a member
     must name a valid member. Rules: DECISIONS.md "Quarantine".
 -#}
-{%- set raw_columns = ['response_id', 'member_id', 'responded_at', 'recommend_score', 'repurchase_score', 'upsell_score', 'comment'] %}
-
 with source as (
     select * from {{ erased_source('survey_responses') }} as raw_rows
 ),
@@ -27,8 +25,7 @@ parsed as (
         nullif(trim(cast(comment as {{ dbt.type_string() }})), '') as comment,
         {{ try_to_utc_timestamp('responded_at') }} as responded_at,
         responded_at is not null as has_responded_at,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('survey_responses')) }} as row_hash
     from source
 ),
 
@@ -69,7 +66,6 @@ final as (
         comment,
         responded_at,
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

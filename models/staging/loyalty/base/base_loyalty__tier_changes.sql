@@ -2,8 +2,6 @@
     Every raw tier-change row, typed, with its verdict (valid / duplicate / quarantined and why): both
     tiers must be tiers of the tiers seed and the member a valid member. Rules: DECISIONS.md "Quarantine".
 -#}
-{%- set raw_columns = ['tier_change_id', 'member_id', 'changed_at', 'from_tier', 'to_tier', 'reason'] %}
-
 with source as (
     select * from {{ erased_source('tier_changes') }} as raw_rows
 ),
@@ -26,8 +24,7 @@ parsed as (
         lower(nullif(trim(cast(reason as {{ dbt.type_string() }})), '')) as reason,
         {{ try_to_utc_timestamp('changed_at') }} as changed_at,
         changed_at is not null as has_changed_at,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('tier_changes')) }} as row_hash
     from source
 ),
 
@@ -68,7 +65,6 @@ final as (
         reason,
         changed_at,
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }}
     from verdicts

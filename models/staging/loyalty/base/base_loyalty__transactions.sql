@@ -13,8 +13,6 @@
     models downstream which rows changed. On Spark (insert_overwrite by transacted_on partition) the
     increment also carries the other rows of every month partition it rewrites (macro select_increment).
 -#}
-{%- set raw_columns = ['transaction_id', 'member_id', 'transacted_at', 'amount', 'transaction_type', 'channel'] %}
-
 with source as (
     select * from {{ erased_source('transactions') }} as raw_rows
 ),
@@ -36,8 +34,7 @@ parsed as (
         lower(nullif(trim(cast(channel as {{ dbt.type_string() }})), '')) as channel,
         {{ try_to_utc_timestamp('transacted_at') }} as transacted_at,
         transacted_at is not null as has_transacted_at,
-        {{ raw_row_hash(raw_columns) }} as row_hash,
-        {{ raw_values(raw_columns) }}
+        {{ raw_row_hash(source_columns('transactions')) }} as row_hash
     from rows_to_judge
 ),
 
@@ -78,7 +75,6 @@ final as (
         cast(transacted_at as date) as transacted_on,
         {{ month_start('transacted_at') }} as transacted_month,  -- the partition on Spark
         row_hash,
-        {{ original_values_unless_valid(raw_columns) }} as original_values,
         delivery,
         {{ row_verdict() }},
         {{ run_started_timestamp() }} as verdicts_updated_at

@@ -95,8 +95,9 @@ metrics: install  ## METRICS by METRICS_GROUP_BY from the published marts, throu
 	LOYALTY_DBT_TARGET=$(SEMANTIC_TARGET) $(BIN)/mf query --metrics $(METRICS) --group-by $(METRICS_GROUP_BY) --order $(METRICS_GROUP_BY) $(MF_QUERY_ARGS)
 
 BENCH_TARGET ?= duckdb
+BENCH_ARGS ?=  # e.g. --reuse-generated: keep the data an earlier run generated at this scale
 bench: $(if $(filter duckdb,$(BENCH_TARGET)),install,install-engines)  ## benchmark: SCALE=10m generates 10 M transactions, times the full dbt build on BENCH_TARGET, one incremental day and the reference query (DuckDB), records peak memory
-	$(BIN)/python -m loyalty_kpi bench --scale $(SCALE) --target $(BENCH_TARGET)
+	$(BIN)/python -m loyalty_kpi bench --scale $(SCALE) --target $(BENCH_TARGET) $(BENCH_ARGS)
 
 # ---- other engines (README "Engines"): PostgreSQL 15 and Spark, each from this machine's packages ----
 PG_BIN := /usr/lib/postgresql/15/bin

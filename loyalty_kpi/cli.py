@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from loyalty_kpi.bench import SCALES, record, run_benchmark
+from loyalty_kpi.bench import SCALES, GeneratedDataMismatch, record, run_benchmark
 from loyalty_kpi.engine_cli import postgres_app, spark_app
 from loyalty_kpi.generate import generate as generate_raw
 from loyalty_kpi.paths import duckdb_path, publish_dir, report_path
@@ -86,12 +86,19 @@ def bench(
     work_dir: Annotated[Path, typer.Option(help="Where the data and warehouse go (large).")] = Path(
         "data/bench"
     ),
+    reuse_generated: Annotated[
+        bool,
+        typer.Option(help="Keep the data an earlier run at this scale generated in WORK_DIR (not timed)."),
+    ] = False,
 ) -> None:
     """Generate data at a scale; time a full `dbt build`, one incremental day and the reference query;
     record them with peak memory in benchmarks/results.md."""
     if scale not in SCALES:
         raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
-    result = run_benchmark(scale, work_dir.resolve(), target)
+    try:
+        result = run_benchmark(scale, work_dir.resolve(), target, reuse_generated=reuse_generated)
+    except GeneratedDataMismatch as error:
+        raise typer.BadParameter(str(error), param_hint="--reuse-generated") from error
     record(result)
     Console().print(result)
     if not result.dbt_nodes_ok:

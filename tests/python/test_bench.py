@@ -1,10 +1,23 @@
-"""The benchmark's node profile: every dbt node's time and status of both builds, kept with the run."""
+"""The benchmark's node profile (every dbt node's time and status of both builds, kept with the run), its
+reuse of generated data and the settings it records."""
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 
-from loyalty_kpi.bench import _slowest_nodes, node_timings, write_profile
+import pytest
+
+from loyalty_kpi.bench import (
+    GENERATED_MARKER,
+    SCALES,
+    GeneratedDataMismatch,
+    _generated_data,
+    _machine,
+    _slowest_nodes,
+    node_timings,
+    write_profile,
+)
 
 
 def _run_results(work_dir: Path, results: list[tuple[str, float, str]]) -> None:
@@ -52,3 +65,22 @@ def test_the_profile_holds_every_node_of_both_builds(tmp_path: Path) -> None:
         "incremental_status": "success",
     }
     assert (table[0]["incremental_s"], table[2]["resource_type"]) == ("", "test")
+
+
+def test_reused_data_must_be_the_benchmarks_own(tmp_path: Path) -> None:
+    """--reuse-generated keeps only data whose marker names the same parameters; otherwise a clear error."""
+    end = date(2026, 10, 31)
+    with pytest.raises(GeneratedDataMismatch, match="no marker file"):
+        _generated_data(tmp_path, "100m", end, reuse=True)
+    (tmp_path / GENERATED_MARKER).write_text(
+        f"scale=10m; members={SCALES['10m']}; months=36; seed=7; end_date={end}\n"
+    )
+    with pytest.raises(GeneratedDataMismatch, match="scale=10m"):
+        _generated_data(tmp_path, "100m", end, reuse=True)
+    assert _generated_data(tmp_path, "10m", end, reuse=True) is None
+
+
+def test_the_tuning_settings_are_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOYALTY_DUCKDB_THREADS", raising=False)
+    monkeypatch.setenv("LOYALTY_DBT_THREADS", "1")
+    assert _machine().endswith("GiB; LOYALTY_DBT_THREADS=1")

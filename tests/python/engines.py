@@ -145,9 +145,9 @@ def build(
     excluded_types: tuple[str, ...] = (),
 ) -> EngineBuild:
     """Run dbt (by default `build`) on one engine on raw_dir; PostgreSQL's raw tables are loaded first. A
-    build off DuckDB runs as the Dagster job does: everything but the CLV marts, the CLV step, then the
-    CLV marts and their tests (`clv-fit`). `excluded_types`: dbt resource types a build leaves out (both
-    steps)."""
+    whole build (`build` without `--select`; its marts are read) off DuckDB runs as the Dagster job does:
+    everything but the CLV marts, the CLV step, then the CLV marts and their tests (`clv-fit`).
+    `excluded_types`: dbt resource types a build leaves out (both steps)."""
     work_dir = engines.work_dir / f"{engine}-{name}"
     work_dir.mkdir(parents=True)
     _reuse_parse(engines, engine, work_dir)
@@ -160,7 +160,8 @@ def build(
     }
     if engine == "postgres":
         load_raw(raw_dir, engines.postgres, warn=lambda _: None)
-    clv_step = engine != "duckdb" and args[0] == "build"
+    whole_build = args[0] == "build" and "--select" not in args
+    clv_step = engine != "duckdb" and whole_build
 
     def dbt(dbt_args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
         return run_dbt(
@@ -180,7 +181,7 @@ def build(
         result = dbt(("build", "--select", CLV_STEP_MARTS))
         output, results = output + result.stdout + result.stderr, {**results, **_results(work_dir)}
     done = EngineBuild(engine, result.returncode, output, results)
-    if result.returncode == 0 and args[0] == "build":
+    if result.returncode == 0 and whole_build:
         manifest = _manifest(work_dir)
         nodes = manifest["nodes"]
         # a test of a model disabled on the target (the DuckDB-only Python models) stays in the manifest,

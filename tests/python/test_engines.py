@@ -27,7 +27,7 @@ from loyalty_kpi.generate import generate
 from loyalty_kpi.load_postgres import load_raw
 from loyalty_kpi.paths import PROJECT_DIR
 from loyalty_kpi.postgres import PgSettings, start_cluster, stop_cluster
-from loyalty_kpi.raw_contract import RawContractError
+from loyalty_kpi.raw_contract import RawContractError, raw_contract
 from loyalty_kpi.spark import HOST, SparkClusterSettings
 from loyalty_kpi.spark import start_cluster as start_spark
 from loyalty_kpi.spark import stop_cluster as stop_spark
@@ -432,6 +432,55 @@ def test_postgres_run_without_raw_tables_names_the_fix(engines: Engines) -> None
     assert done.returncode != 0
     assert "Required raw table missing: no table nowhere.members" in done.output
     assert "make load-postgres" in done.output
+
+
+# Rows a typed PostgreSQL raw table holds and the base models quarantine (a value that does not parse as
+# its column's type stops the loader instead: test_loader_bad_value_fails_naming_table_and_line).
+OWN_TABLE_BAD_ROWS = {
+    "order_lines": (
+        "order_line_id,transaction_id,product_id,category,quantity,line_amount",
+        "L1,T999,P1,shoes,1,10.00",  # unknown_transaction
+        "L2,T001,P1,shoes,1,-1",  # negative_amount
+    ),
+    "marketing_spend": ("spend_date,channel,amount", "2024-02-01,web,-100"),  # negative_amount
+    "program_visits": ("visit_date,channel,visitors", "2024-02-01,web,-3", "2099-02-01,web,3"),
+}
+
+
+def test_postgres_raw_tables_of_your_own_without_delivery_column(engines: Engines, tmp_path: Path) -> None:
+    """Raw tables of the user's own, without the loader's `_delivery` column: each table is one delivery,
+    named after the table, and every row not staged keeps its values as delivered in the quarantine."""
+    raw = _example_copy(tmp_path)
+    with (raw / "transactions.csv").open("a") as transactions:
+        transactions.write("B004,M99,2024-03-01 10:00:00,10.0,purchase,web\n")  # unknown_member
+    for table, rows in OWN_TABLE_BAD_ROWS.items():
+        (raw / f"{table}.csv").write_text("".join(f"{row}\n" for row in rows))
+    load_raw(raw, engines.postgres, schema="own_tables", warn=lambda _: None)
+    with psycopg.connect(engines.postgres.conninfo()) as conn:
+        for table in raw_contract():
+            own_table = sql.Identifier("own_tables", table.name)
+            conn.execute(sql.SQL("alter table {} drop column _delivery").format(own_table))
+    done = build(
+        "postgres",
+        engines,
+        raw,
+        "own-tables",
+        dbt_vars={"raw_schema": "own_tables", "quarantine_error_pct": 100},
+        args=("build", "--select", "+quarantine", "--indirect-selection", "cautious"),
+    )
+    assert done.returncode == 0, done.output
+    assert done.failures() == []
+    not_null_values = "test.loyalty_kpi.not_null_quarantine_original_values."
+    assert any(node.startswith(not_null_values) for node in done.results)
+    with psycopg.connect(engines.postgres.conninfo()) as conn:
+        rows = conn.execute(
+            "select raw_table, delivery, count(*), count(original_values) from quarantine.quarantine"
+            " group by raw_table, delivery order by raw_table"
+        ).fetchall()
+    tables = [table for table, *_ in rows]  # one delivery per table
+    assert tables == ["marketing_spend", "order_lines", "program_visits", "transactions"]
+    for table, delivery, count, with_values in rows:
+        assert (delivery, with_values) == (table, count)
 
 
 # ----------------------------------------------------------------------------- the raw contract on Spark

@@ -5,7 +5,7 @@
     the others are quarantined. Rules: DECISIONS.md "Quarantine".
 -#}
 with source as (
-    select * from {{ source('loyalty', 'marketing_spend') }}
+    select * from {{ erased_source('marketing_spend') }} as raw_rows
 ),
 
 parsed as (

@@ -14,7 +14,7 @@
     and the build fails (run with --full-refresh).
 -#}
 with source as (
-    select * from {{ source('loyalty', 'order_lines') }}
+    select * from {{ erased_source('order_lines') }} as raw_rows
 ),
 
 transaction_verdicts as (

@@ -5,7 +5,7 @@
     the others are quarantined. Rules: DECISIONS.md "Quarantine".
 -#}
 with source as (
-    select * from {{ source('loyalty', 'program_visits') }}
+    select * from {{ erased_source('program_visits') }} as raw_rows
 ),
 
 parsed as (

@@ -33,7 +33,7 @@ TEST_WORKERS ?= 3
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	@$(BOOTSTRAP_PYTHON) -m uv --version >/dev/null 2>&1 || $(BOOTSTRAP_PYTHON) -m pip install --quiet uv
-	$(BOOTSTRAP_PYTHON) -m uv sync --frozen --inexact --python $(BOOTSTRAP_PYTHON)
+	$(BOOTSTRAP_PYTHON) -m uv sync --frozen --inexact --compile-bytecode --python $(BOOTSTRAP_PYTHON)
 	@touch $@
 
 install: $(BIN)/.installed  ## create .venv with the locked dependencies (--inexact: keeps the engine groups)
@@ -41,7 +41,7 @@ install: $(BIN)/.installed  ## create .venv with the locked dependencies (--inex
 # The engine adapters and pyspark (dependency groups postgres, spark) for make test and the engine targets.
 $(BIN)/.installed-engines: pyproject.toml uv.lock
 	@$(BOOTSTRAP_PYTHON) -m uv --version >/dev/null 2>&1 || $(BOOTSTRAP_PYTHON) -m pip install --quiet uv
-	$(BOOTSTRAP_PYTHON) -m uv sync --frozen --all-groups --python $(BOOTSTRAP_PYTHON)
+	$(BOOTSTRAP_PYTHON) -m uv sync --frozen --all-groups --compile-bytecode --python $(BOOTSTRAP_PYTHON)
 	@touch $@ $(BIN)/.installed
 
 install-engines: $(BIN)/.installed-engines  ## .venv plus the PostgreSQL and Spark adapters and pyspark

@@ -244,19 +244,31 @@ def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, P
         "= (select max(verdicts_seen_at) from intermediate.int_member_order_lines_monthly) order by 1",
     )
     assert recomputed == [(date(2025, 5, 1),), (date(2025, 6, 1),)]
+    # the member-month engagement: the months of the re-judged engagement events and transactions
+    recomputed = _query(
+        incremental,
+        "select distinct month_start from intermediate.int_member_engagement_monthly "
+        "where engagement_verdicts_seen_at = (select max(engagement_verdicts_seen_at) "
+        "from intermediate.int_member_engagement_monthly) order by 1",
+    )
+    assert recomputed == [(date(2025, 5, 1),), (date(2025, 6, 1),)]
 
 
 ORDER_LINES_MONTHLY = (
     "select * exclude (as_of_date, verdicts_seen_at) from intermediate.int_member_order_lines_monthly "
     "order by all"
 )
+ENGAGEMENT_MONTHLY = (
+    "select * exclude (as_of_date, engagement_verdicts_seen_at, transaction_verdicts_seen_at) "
+    "from intermediate.int_member_engagement_monthly order by all"
+)
 
 
 def test_an_earlier_as_of_date_is_built_incrementally_as_in_full(
     incremental_and_full: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """A moved back: the incremental member-month order lines recompute from the new A's month and drop
-    the months after it, as a full refresh with that A."""
+    """A moved back: the incremental member-month order lines and engagement recompute from the new A's
+    month and drop the months after it, as a full refresh with that A."""
     incremental, _ = incremental_and_full
     moved, refreshed = tmp_path / "moved.duckdb", tmp_path / "refreshed.duckdb"
     shutil.copy(incremental, moved)
@@ -264,16 +276,26 @@ def test_an_earlier_as_of_date_is_built_incrementally_as_in_full(
     as_of = END - timedelta(days=45)
     for warehouse, args in ((moved, ()), (refreshed, ("--full-refresh",))):
         result = run_dbt(
-            ["build", "--select", "+cross_sell_monthly", "--exclude-resource-type", "test", *args],
+            [
+                "build",
+                "--select",
+                "+cross_sell_monthly",
+                "+engagement_monthly",
+                "--exclude-resource-type",
+                "test",
+                *args,
+            ],
             raw_dir=incremental.parent / "raw",
             duckdb_path=warehouse,
             work_dir=tmp_path / warehouse.stem,
             dbt_vars={**NO_CLV_FIT, "as_of_date": str(as_of)},
         )
         assert result.returncode == 0, result.stdout[-6000:]
-    assert _query(moved, ORDER_LINES_MONTHLY) == _query(refreshed, ORDER_LINES_MONTHLY)
-    assert _query(moved, "select max(month_start) from intermediate.int_member_order_lines_monthly") == [
-        (date(2025, 5, 1),)
-    ]
-    cross_sell = "select * from marts.cross_sell_monthly order by all"
-    assert _query(moved, cross_sell) == _query(refreshed, cross_sell)
+    for table in (ORDER_LINES_MONTHLY, ENGAGEMENT_MONTHLY):
+        assert _query(moved, table) == _query(refreshed, table)
+    for table in ("int_member_order_lines_monthly", "int_member_engagement_monthly"):
+        assert _query(moved, f"select max(month_start) from intermediate.{table}") == [(date(2025, 5, 1),)]
+    for mart in ("cross_sell_monthly", "engagement_monthly"):
+        assert _query(moved, f"select * from marts.{mart} order by all") == _query(
+            refreshed, f"select * from marts.{mart} order by all"
+        )

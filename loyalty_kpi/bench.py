@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import threading
@@ -336,23 +337,38 @@ def _generated_data(generated: Path, scale: str, end_date: date, reuse: bool) ->
 
 
 def run_benchmark(
-    scale: str, work_dir: Path, target: str = "duckdb", *, reuse_generated: bool = False
+    scale: str,
+    work_dir: Path,
+    target: str = "duckdb",
+    *,
+    reuse_generated: bool = False,
+    one_file_per_table: bool = False,
 ) -> BenchResult:
     """Generate `scale` data into work_dir/generated (or, `reuse_generated`, keep an earlier run's), build
     it on `target` (a fresh warehouse.duckdb in work_dir on DuckDB; PostgreSQL's raw tables loaded first,
     timed apart), measure. On DuckDB the full build sees the data up to the day before the end
-    (work_dir/raw), then the last day is appended and the incremental build and the reference query are
-    timed on the final files — unless the full build failed: an increment on a partial warehouse would
-    build the failed models whole, so the run stops there with the full build's profile."""
+    (work_dir/raw: a directory per table, its first file; `one_file_per_table`: one file per table), then
+    the last day is delivered (a new file per table; or appended to the one file) and the incremental build
+    and the reference query are timed on the final files — unless the full build failed: an increment on a
+    partial warehouse would build the failed models whole, so the run stops there with the full build's
+    profile."""
     members = SCALES[scale]
     generated, raw = work_dir / "generated", work_dir / "raw"
     end_date = date(2026, 10, 31)
     generate_seconds = _generated_data(generated, scale, end_date, reuse_generated)
     incremental = target == "duckdb"
     if incremental:
-        deliveries.deliver_until(generated, raw, end_date - timedelta(days=1))
+        shutil.rmtree(raw, ignore_errors=True)  # an earlier run's files, perhaps in the other layout
+        deliveries.deliver_until(
+            generated, raw, end_date - timedelta(days=1), file_per_delivery=not one_file_per_table
+        )
     else:
         raw = generated
+    transactions = (
+        raw / "transactions" / "*.parquet"
+        if (raw / "transactions").is_dir()
+        else raw / "transactions.parquet"
+    )
 
     load_seconds = None
     if target == "postgres":
@@ -375,7 +391,7 @@ def run_benchmark(
         seconds, peak, ok = _timed_dbt(build_args, work_dir, raw, warehouse, target)
         incremental_timings = node_timings(work_dir)
         reference_seconds, scan_seconds, reference_peak, reference_rows = _run_reference(
-            work_dir, raw / "transactions.parquet"
+            work_dir, transactions
         )
         figures = {
             "incremental_seconds": seconds,
@@ -393,12 +409,12 @@ def run_benchmark(
     return BenchResult(
         scale=scale,
         members=members,
-        transactions=_count_rows(raw / "transactions.parquet"),
+        transactions=_count_rows(transactions),
         generate_seconds=None if generate_seconds is None else round(generate_seconds, 1),
         build_seconds=build_seconds,
         build_peak_rss_mb=build_peak,
         dbt_nodes_ok=build_ok,
-        machine=_machine(),
+        machine=_machine() + ("; raw: one file per table" if incremental and one_file_per_table else ""),
         ran_at=ran_at.strftime("%Y-%m-%d %H:%M UTC"),
         profile=str(profile.relative_to(RESULTS.parent)),
         target=target,

@@ -90,13 +90,25 @@ def bench(
         bool,
         typer.Option(help="Keep the data an earlier run at this scale generated in WORK_DIR (not timed)."),
     ] = False,
+    one_file_per_table: Annotated[
+        bool,
+        typer.Option(
+            help="Deliver each table as one file, appended to each day (default: a file per delivery)."
+        ),
+    ] = False,
 ) -> None:
     """Generate data at a scale; time a full `dbt build`, one incremental day and the reference query;
     record them with peak memory in benchmarks/results.md."""
     if scale not in SCALES:
         raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
     try:
-        result = run_benchmark(scale, work_dir.resolve(), target, reuse_generated=reuse_generated)
+        result = run_benchmark(
+            scale,
+            work_dir.resolve(),
+            target,
+            reuse_generated=reuse_generated,
+            one_file_per_table=one_file_per_table,
+        )
     except GeneratedDataMismatch as error:
         raise typer.BadParameter(str(error), param_hint="--reuse-generated") from error
     record(result)

@@ -3,25 +3,31 @@
     base_loyalty__transactions, base_loyalty__point_events and base_loyalty__engagement_events.
 
     A verdict depends on every raw row of the same key (identical copies collapse, the latest version
-    wins), so an increment re-judges whole keys, from the raw rows of the `source` CTE: the keys of the
-    rows dated from the last loaded day minus var incremental_lookback_days on (or without a parseable
-    date), and the keys whose verdict depends on something other than their own rows — `unknown_member`
-    (the member may have arrived), `future_timestamp` (the build day moves on) and those of members with
-    an erasure request (their rows now carry the anonymous key, macro erased_source). The model's
-    delete+insert on verdict_key then replaces every row of those keys.
+    wins), so an increment re-judges whole keys, from the raw rows of the `source` CTE: every key of a new
+    delivery (a raw file the model has no row of: late rows included, whatever their date), the keys of a
+    grown delivery's rows dated from the last loaded day minus var incremental_lookback_days on (or without a
+    parseable date; macro changed_deliveries), and the keys whose verdict depends on something other than
+    their own rows — `unknown_member` (the member may have arrived), `future_timestamp` (the build day moves
+    on) and those of members with an erasure request (their rows now carry the anonymous key, macro
+    erased_source). The model's delete+insert on verdict_key then replaces every row of those keys. Only the
+    new and grown deliveries' files are read in full; the others only for the rows of those keys.
 
     Emits the CTEs up to `rows_to_judge` (the raw rows to judge: all of them in a full build), each
-    followed by a comma. key_column: the raw key column; timestamp_column: the raw timestamp the window
-    is on; day_column: the model's column holding that timestamp's UTC day.
+    followed by a comma. table: the raw table; key_column: its key column; timestamp_column: the raw
+    timestamp the window is on; day_column: the model's column holding that timestamp's UTC day.
 -#}
-{% macro incremental_rows_to_judge(key_column, timestamp_column, day_column) %}
+{% macro incremental_rows_to_judge(table, key_column, timestamp_column, day_column) %}
 {%- if is_incremental() %}
+{%- set deliveries = changed_deliveries(table) %}
 source_keys as (
-    -- the key and the day of every raw row: the only columns an increment reads in full
+    -- the key and the day of every raw row of a new or grown delivery (read directly, not through the
+    -- `source` CTE: a CTE read twice is materialized whole on DuckDB)
     select
         {{ verdict_key(key_column) }} as verdict_key,
+        _delivery as delivery,
         cast({{ try_to_utc_timestamp(timestamp_column) }} as date) as row_day
-    from source
+    from {{ erased_source(table) }} as raw_rows
+    where {{ delivery_in(deliveries.new + deliveries.grown) }}
 ),
 
 last_loaded as (
@@ -32,10 +38,12 @@ last_loaded as (
 ),
 
 delivered_keys as (
+    -- every key of a new delivery; of a grown one, the keys of its rows in the lookback window
     select source_keys.verdict_key
     from source_keys
     cross join last_loaded
-    where source_keys.row_day is null
+    where {{ delivery_in(deliveries.new, 'source_keys.delivery') }}
+        or source_keys.row_day is null
         or last_loaded.last_loaded_date is null
         or source_keys.row_day >= {{ add_days('last_loaded.last_loaded_date', -(var('incremental_lookback_days') | int)) }}
 ),
@@ -70,4 +78,50 @@ rows_to_judge as (
 {#- A raw key as the delete+insert key of a base model: trimmed, '' when missing (never null). -#}
 {% macro verdict_key(column) -%}
     coalesce(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), ''), '')
+{%- endmacro %}
+
+{#-
+    The deliveries (raw files, `_delivery`) of raw `table` that an increment of the current model reads
+    (DECISIONS.md "Incremental models"), as {'new': [...], 'grown': [...]}: new — the model has no row of it;
+    grown — its raw row count differs from the model's rows of it (one per raw row), e.g. a file appended to.
+    A delivery with as many rows as the model holds is taken as judged: a file is a delivery, immutable once
+    delivered (one changed in place with its row count unchanged needs --full-refresh). Two small
+    aggregates (DuckDB reads the row counts of its Parquet files without their columns).
+-#}
+{% macro changed_deliveries(table) %}
+    {%- set found = {'new': [], 'grown': []} -%}
+    {%- if not execute -%}{{ return(found) }}{%- endif -%}
+    {%- set query -%}
+        with raw_deliveries as (
+            select _delivery as delivery, count(*) as raw_rows
+            from {{ loyalty_kpi.erased_source(table) }} as raw_rows
+            group by _delivery
+        ),
+
+        judged_deliveries as (
+            select delivery, count(*) as judged_rows
+            from {{ this }}
+            group by delivery
+        )
+
+        select raw_deliveries.delivery, judged_deliveries.judged_rows is null as is_new
+        from raw_deliveries
+        left join judged_deliveries
+            on raw_deliveries.delivery = judged_deliveries.delivery
+        where judged_deliveries.judged_rows is null or judged_deliveries.judged_rows <> raw_deliveries.raw_rows
+        order by raw_deliveries.delivery
+    {%- endset -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do found['new' if row[1] else 'grown'].append(row[0]) -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{% endmacro %}
+
+{#- A condition: `column` is one of the deliveries (a list of names; false when empty). -#}
+{% macro delivery_in(deliveries, column='_delivery') -%}
+    {%- if deliveries -%}
+        {{ column }} in ({% for delivery in deliveries %}{{ loyalty_kpi.sql_string(delivery) }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- else -%}
+        1 = 0
+    {%- endif -%}
 {%- endmacro %}

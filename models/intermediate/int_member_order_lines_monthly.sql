@@ -19,12 +19,10 @@ with period as (
     select as_of_date from {{ ref('int_reporting_period') }}
 ),
 
-transaction_verdicts as (
-    select transacted_on, verdicts_updated_at from {{ ref('base_loyalty__transactions') }}
-),
-
+-- base_loyalty__transactions is read by each CTE that needs it (a CTE read twice is materialized whole
+-- on DuckDB)
 verdicts_seen as (
-    select max(verdicts_updated_at) as verdicts_seen_at from transaction_verdicts
+    select max(verdicts_updated_at) as verdicts_seen_at from {{ ref('base_loyalty__transactions') }}
 ),
 
 {% if is_incremental() -%}
@@ -39,7 +37,7 @@ previous_run as (
 -- those of unknown transactions, which no month counts), so these months hold every changed line too
 changed_months as (
     select distinct {{ month_start('transacted_on') }} as month_start
-    from transaction_verdicts
+    from {{ ref('base_loyalty__transactions') }}
     where transacted_on is not null
         and {{ rewritten_since_last_run('verdicts_updated_at', 'verdicts_seen_at') }}
 ),

@@ -15,18 +15,16 @@ known_members as (
     select member_id from {{ ref('stg_loyalty__members') }}
 ),
 
-verdicts as (
-    select transacted_on, verdicts_updated_at from {{ ref('base_loyalty__transactions') }}
-),
-
+-- base_loyalty__transactions is read by each CTE that needs it (a CTE read twice is materialized whole
+-- on DuckDB)
 verdicts_seen as (
-    select max(verdicts_updated_at) as verdicts_seen_at from verdicts
+    select max(verdicts_updated_at) as verdicts_seen_at from {{ ref('base_loyalty__transactions') }}
 ),
 
 {% if is_incremental() %}
 changed_periods as (
     select distinct {{ rewritten_period('verdicts.transacted_on') }} as changed_period
-    from verdicts
+    from {{ ref('base_loyalty__transactions') }} as verdicts
     where verdicts.transacted_on is not null
         and {{ rewritten_since_last_run('verdicts.verdicts_updated_at', 'verdicts_seen_at') }}
 ),

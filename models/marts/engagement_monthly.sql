@@ -6,10 +6,6 @@ engagement as (
     select * from {{ ref('int_member_engagement_monthly') }}
 ),
 
-event_types as (
-    select distinct event_type from engagement
-),
-
 enrolled as (
     select month_start, sum(enrolled_members) as enrolled_members
     from {{ ref('int_enrolled_members_monthly') }}
@@ -24,6 +20,12 @@ monthly_engagement as (
         count(*) as engaged_members
     from engagement
     group by month_start, event_type
+),
+
+-- from monthly_engagement, so that the member rows are read once (a CTE read twice is materialized whole
+-- on DuckDB)
+event_types as (
+    select distinct event_type from monthly_engagement
 ),
 
 final as (

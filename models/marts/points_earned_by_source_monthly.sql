@@ -8,10 +8,7 @@ earn_events as (
     where event_type = 'earn'
 ),
 
-sources as (
-    select distinct point_source from earn_events
-),
-
+-- the earn events are read once, by monthly_earns (a CTE read twice is materialized whole on DuckDB)
 monthly_earns as (
     select
         month_start,
@@ -23,9 +20,13 @@ monthly_earns as (
     group by month_start, point_source
 ),
 
+sources as (
+    select distinct point_source from monthly_earns
+),
+
 monthly_totals as (
     select month_start, sum(points_issued) as points_issued
-    from earn_events
+    from monthly_earns
     group by month_start
 ),
 

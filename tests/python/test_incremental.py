@@ -6,7 +6,8 @@ transactions is delivered twice, an already-loaded transaction is re-delivered c
 a transaction whose member is not delivered yet (quarantined as an orphan) becomes valid when the member
 arrives, and so does its order line; order lines and events get the same re-deliveries. Every mart's
 content hash must equal a full refresh's on the final files, and so must every verdict of the
-incremental base models. PostgreSQL and Spark: test_incremental_engines.py.
+incremental base models. All of it twice: every delivery appended to one file per table, and every
+delivery a new file (loyalty_kpi.deliveries). PostgreSQL and Spark: test_incremental_engines.py.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.python.support import DATA_BUILD
 from tests.python.test_publish import mart_hashes
 
 END = date(2025, 6, 18)
+OLD_PURCHASE_DAY = END - timedelta(days=60)
 LATE_MEMBER = "M_LATE_0001"
 
 
@@ -68,14 +70,27 @@ VERDICTS = {
 }
 
 
+# The two layouts of the raw files (loyalty_kpi.deliveries): every delivery appended to one file per table
+# (a grown delivery: its rows in the lookback window are re-judged), and a new file per delivery (every key
+# of a new file is re-judged, the other files are read only for those keys).
+ONE_FILE, FILE_PER_DELIVERY = "one file per table", "a file per delivery"
+
+
+@pytest.fixture(scope="module", params=[ONE_FILE, FILE_PER_DELIVERY])
+def layout(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def incremental_and_full(tmp_path_factory: pytest.TempPathFactory, layout: str) -> tuple[Path, Path]:
     """(warehouse built incrementally day by day, warehouse of a full refresh on the same final files)."""
     root = tmp_path_factory.mktemp("incremental")
     full = root / "generated"
     generate(full, members=600, months=30, seed=11, end_date=END)
     raw = root / "raw"
-    deliveries.deliver_until(full, raw, END - timedelta(days=4))
+    deliveries.deliver_until(
+        full, raw, END - timedelta(days=4), file_per_delivery=layout == FILE_PER_DELIVERY
+    )
     warehouse = root / "incremental.duckdb"
     # the first build: up to D - 3, a few transactions and point events of D - 3 held back ...
     held = deliveries.deliver_day(
@@ -138,7 +153,7 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     )
     # the order lines: D - 2's delivered again, a line of the changed transaction re-delivered changed
     # (no timestamp orders line versions: the greatest row hash wins), and a line of the orphan
-    transactions = f"read_parquet('{raw / 'transactions.parquet'}')"
+    transactions = deliveries.table_rows(raw, "transactions")
     deliveries.append_rows(
         raw,
         "order_lines",
@@ -176,6 +191,14 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         "members",
         f"select '{LATE_MEMBER}', timestamp '{END - timedelta(days=200)}', 'web', 'bronze', null, null, null",
     )
+    if layout == FILE_PER_DELIVERY:
+        # a purchase two months old, first delivered now, in a file of its own: judged whatever its date
+        deliveries.append_rows(
+            raw,
+            "transactions",
+            f"select 'T_OLD_0001', min(member_id), timestamp '{OLD_PURCHASE_DAY} 10:00:00', "
+            "12.00::decimal(18, 2), 'purchase', 'web' from {current} where member_id is not null",
+        )
     _build(raw, warehouse, root / "run3", fit_clv=True)
 
     reference = root / "full_refresh.duckdb"
@@ -208,8 +231,24 @@ def test_every_verdict_equals_a_full_refresh(incremental_and_full: tuple[Path, P
     assert late == [("valid",)]
 
 
-def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, Path]) -> None:
-    """The last increment rewrote the verdicts of the lookback's days (and the keys they touch), not all."""
+def test_a_new_delivery_is_judged_whatever_its_dates(
+    incremental_and_full: tuple[Path, Path], layout: str
+) -> None:
+    """A file per delivery: a row dated long before the lookback window, first delivered in a new file, is
+    judged (one file per table: appended to a grown file, it would need --full-refresh — README)."""
+    if layout == ONE_FILE:
+        pytest.skip("one file per table: only the lookback's days of a grown file are read")
+    incremental, _ = incremental_and_full
+    assert _query(
+        incremental,
+        "select row_status, transacted_on from staging.base_loyalty__transactions "
+        "where verdict_key = 'T_OLD_0001'",
+    ) == [("valid", OLD_PURCHASE_DAY)]
+
+
+def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, Path], layout: str) -> None:
+    """The last increment rewrote the verdicts of the lookback's days (one file per table) or of the new
+    files (a file per delivery), and the keys they touch, not all."""
     incremental, _ = incremental_and_full
     rows = _query(
         incremental,
@@ -219,8 +258,13 @@ def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, P
     rewritten = {day for is_new, day in rows if is_new}
     window_start = END - timedelta(days=1 + 3)  # the last loaded day before the run, minus the lookback
     assert rewritten, "the last run rewrote nothing"
-    # outside the window only the old version of the changed re-delivery, whose key is in the window
-    assert {day for day in rewritten if day < window_start} == {END - timedelta(days=31)}
+    # one file: outside the window only the old version of the changed re-delivery, whose key is in the
+    # window; a file per delivery: the last delivery's day and the orphan's (its member arrived) only
+    if layout == ONE_FILE:
+        assert {day for day in rewritten if day < window_start} == {END - timedelta(days=31)}
+    else:
+        assert rewritten == {END, END - timedelta(days=1), OLD_PURCHASE_DAY}
+    recomputed_months = [(date(2025, 5 if layout == ONE_FILE else 4, 1),), (date(2025, 6, 1),)]
     assert sum(1 for is_new, _ in rows if is_new) < len(rows) / 10
     # the order lines re-judged are those of the re-judged transactions (and of unknown ones)
     [(lines, rewritten_lines, stray)] = _query(
@@ -236,14 +280,14 @@ def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, P
     )
     assert 0 < rewritten_lines < lines / 10
     assert stray == 0
-    # the member-month order lines: the months of the re-judged transactions (the window's and the
-    # changed re-delivery's old month), and those from the last run's A on (A moved a day)
+    # the member-month order lines: the months of the re-judged transactions (one file: the window's and
+    # the changed re-delivery's old month), and those from the last run's A on (A moved a day)
     recomputed = _query(
         incremental,
         "select distinct month_start from intermediate.int_member_order_lines_monthly where verdicts_seen_at "
         "= (select max(verdicts_seen_at) from intermediate.int_member_order_lines_monthly) order by 1",
     )
-    assert recomputed == [(date(2025, 5, 1),), (date(2025, 6, 1),)]
+    assert recomputed == recomputed_months
     # the member-month engagement: the months of the re-judged engagement events and transactions
     recomputed = _query(
         incremental,
@@ -251,7 +295,7 @@ def test_the_increment_reads_only_the_window(incremental_and_full: tuple[Path, P
         "where engagement_verdicts_seen_at = (select max(engagement_verdicts_seen_at) "
         "from intermediate.int_member_engagement_monthly) order by 1",
     )
-    assert recomputed == [(date(2025, 5, 1),), (date(2025, 6, 1),)]
+    assert recomputed == recomputed_months
 
 
 ORDER_LINES_MONTHLY = (

@@ -14,7 +14,7 @@ with source as (
     select * from {{ erased_source('engagement_events') }} as raw_rows
 ),
 
-{{ incremental_rows_to_judge('engagement_event_id', 'occurred_at', 'occurred_on') }}
+{{ incremental_rows_to_judge('engagement_events', 'engagement_event_id', 'occurred_at', 'occurred_on') }}
 
 members as (
     select member_id from {{ ref('stg_loyalty__members') }}

@@ -6,44 +6,62 @@
     Incremental on DuckDB and PostgreSQL (DECISIONS.md "Incremental models"; a table on Spark, whose
     insert_overwrite needs a date to partition by and order lines have no date): a line's verdict depends on
     every raw row of its order_line_id and on whether its transaction is staged, so an increment re-judges
-    whole keys, from the raw file: the keys with a raw row of a transaction whose verdict
+    whole keys, from the raw rows: every line of a new delivery (a raw file the model has no row of, macro
+    changed_deliveries), the lines of a grown delivery (its row count changed) of no transaction or of one
+    that base_loyalty__transactions does not know, and the lines of the transactions whose verdict
     base_loyalty__transactions (re)wrote since this model's last run (verdicts_updated_at after the newest
-    transactions_seen_at here), of no transaction, or of a transaction that base_loyalty__transactions
-    does not know. delete+insert on verdict_key replaces every row of those keys. A line delivered late
-    for a transaction loaded before the window is not seen: raw_reconciliation then counts it unaccounted
-    and the build fails (run with --full-refresh).
+    transactions_seen_at here). delete+insert on verdict_key replaces every row of those keys. A line
+    appended late to a grown delivery for a transaction loaded before is not seen: raw_reconciliation then
+    counts it unaccounted and the build fails (deliver it as a new file, or run with --full-refresh).
 -#}
 with source as (
     select * from {{ erased_source('order_lines') }} as raw_rows
 ),
 
-transaction_verdicts as (
-    select verdict_key, verdicts_updated_at from {{ ref('base_loyalty__transactions') }}
-),
-
 transactions_seen as (
-    select max(verdicts_updated_at) as transactions_seen_at from transaction_verdicts
+    select max(verdicts_updated_at) as transactions_seen_at from {{ ref('base_loyalty__transactions') }}
 ),
 
 {% if is_incremental() -%}
+{%- set deliveries = changed_deliveries('order_lines') %}
+-- (each CTE below reads its relations directly: a CTE read twice is materialized whole on DuckDB)
 changed_transactions as (
-    select distinct verdict_key
-    from transaction_verdicts
+    select verdict_key
+    from {{ ref('base_loyalty__transactions') }}
     where {{ rewritten_since_last_run('verdicts_updated_at', 'transactions_seen_at') }}
 ),
 
+delivered_lines as (
+    -- the lines of a new or grown delivery: the only raw files read in full
+    select
+        {{ verdict_key('order_line_id') }} as verdict_key,
+        {{ verdict_key('transaction_id') }} as transaction_key,
+        _delivery as delivery
+    from {{ erased_source('order_lines') }} as raw_rows
+    where {{ delivery_in(deliveries.new + deliveries.grown) }}
+),
+
 known_transactions as (
-    select distinct verdict_key from transaction_verdicts
+    -- the transactions of those lines that base_loyalty__transactions knows, whatever their verdict
+    select verdict_key
+    from {{ ref('base_loyalty__transactions') }}
+    where verdict_key in (select transaction_key from delivered_lines)
 ),
 
 changed_keys as (
-    select distinct {{ verdict_key('source.order_line_id') }} as verdict_key
-    from source
-    left join known_transactions
-        on {{ verdict_key('source.transaction_id') }} = known_transactions.verdict_key
-    where known_transactions.verdict_key is null
-        or {{ verdict_key('source.transaction_id') }} = ''
-        or {{ verdict_key('source.transaction_id') }} in (select verdict_key from changed_transactions)
+    -- every line of a new delivery; of a grown one, the lines of no or an unknown transaction
+    select delivered_lines.verdict_key
+    from delivered_lines
+    where {{ delivery_in(deliveries.new, 'delivered_lines.delivery') }}
+        or delivered_lines.transaction_key = ''
+        or delivered_lines.transaction_key not in (select verdict_key from known_transactions)
+
+    union
+
+    -- the lines of the transactions re-judged
+    select {{ verdict_key('raw_rows.order_line_id') }} as verdict_key
+    from {{ erased_source('order_lines') }} as raw_rows
+    where {{ verdict_key('raw_rows.transaction_id') }} in (select verdict_key from changed_transactions)
 ),
 
 rows_to_judge as (

@@ -13,7 +13,7 @@ with source as (
     select * from {{ erased_source('point_events') }} as raw_rows
 ),
 
-{{ incremental_rows_to_judge('point_event_id', 'occurred_at', 'occurred_on') }}
+{{ incremental_rows_to_judge('point_events', 'point_event_id', 'occurred_at', 'occurred_on') }}
 
 members as (
     select member_id from {{ ref('stg_loyalty__members') }}

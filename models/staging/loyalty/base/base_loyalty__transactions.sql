@@ -17,7 +17,7 @@ with source as (
     select * from {{ erased_source('transactions') }} as raw_rows
 ),
 
-{{ incremental_rows_to_judge('transaction_id', 'transacted_at', 'transacted_on') }}
+{{ incremental_rows_to_judge('transactions', 'transaction_id', 'transacted_at', 'transacted_on') }}
 
 members as (
     select member_id from {{ ref('stg_loyalty__members') }}

@@ -1,5 +1,6 @@
 {#-
-    The incremental window of a base model with verdicts (DECISIONS.md "Incremental models"), shared by
+    The incremental window of a base model with verdicts (DECISIONS.md "Incremental models" and "Which
+    raw rows an increment reads"), shared by
     base_loyalty__transactions, base_loyalty__point_events and base_loyalty__engagement_events.
 
     A verdict depends on every raw row of the same key (identical copies collapse, the latest version
@@ -82,7 +83,7 @@ rows_to_judge as (
 
 {#-
     The deliveries (raw files, `_delivery`) of raw `table` that an increment of the current model reads
-    (DECISIONS.md "Incremental models"), as {'new': [...], 'grown': [...]}: new — the model has no row of it;
+    (DECISIONS.md "Which raw rows an increment reads"), as {'new': [...], 'grown': [...]}: new — the model has no row of it;
     grown — its raw row count differs from the model's rows of it (one per raw row), e.g. a file appended to.
     A delivery with as many rows as the model holds is taken as judged: a file is a delivery, immutable once
     delivered (one changed in place with its row count unchanged needs --full-refresh). Two small

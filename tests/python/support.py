@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,3 +32,13 @@ class Build:
 
 
 BuildFn = Callable[..., Build]
+
+# a JVM stack frame ("\tat org.apache...") or its elision ("... 3 more") in an error Spark sent back
+_JVM_FRAME = re.compile(r"^\W*(at [\w$.<>/]+\(.*\)|\.\.\. \d+ more)\s*$")
+
+
+def failure_text(output: str, limit: int = 8000) -> str:
+    """A failed command's output for an assertion message: without JVM stack frames, so that the error
+    Spark sent back (its first line) is not cut off by the frames after it; the last `limit` characters."""
+    kept = [line for line in output.splitlines() if not _JVM_FRAME.match(line)]
+    return "\n".join(kept)[-limit:]

@@ -33,7 +33,7 @@ from loyalty_kpi.spark import start_cluster as start_spark
 from loyalty_kpi.spark import stop_cluster as stop_spark
 from tests.python.engines import SPEC_MARTS, EngineBuild, Engines, build, free_port
 from tests.python.reference import compare_frames
-from tests.python.support import WORKED_EXAMPLE
+from tests.python.support import WORKED_EXAMPLE, failure_text
 from tests.python.test_end_to_end import KEYS
 
 ENGINES = ("duckdb", "postgres", "spark_session", "spark_thrift")
@@ -155,7 +155,7 @@ def worked_example_builds(engines: Engines) -> dict[str, EngineBuild]:
 
 
 def _assert_passed(done: EngineBuild) -> None:
-    assert done.returncode == 0, done.output[-5000:]
+    assert done.returncode == 0, failure_text(done.output)
     assert not done.failures(), done.failures()
 
 

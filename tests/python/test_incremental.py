@@ -22,7 +22,7 @@ import pytest
 from loyalty_kpi import deliveries
 from loyalty_kpi.dbt import run_dbt
 from loyalty_kpi.generate import generate
-from tests.python.support import DATA_BUILD
+from tests.python.support import DATA_BUILD, failure_text
 from tests.python.test_publish import mart_hashes
 
 END = date(2025, 6, 18)
@@ -49,7 +49,7 @@ def _build(
         work_dir=work_dir,
         dbt_vars=None if fit_clv else NO_CLV_FIT,
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert result.returncode == 0, failure_text(result.stdout + result.stderr)
     return result.stdout
 
 
@@ -334,7 +334,7 @@ def test_an_earlier_as_of_date_is_built_incrementally_as_in_full(
             work_dir=tmp_path / warehouse.stem,
             dbt_vars={**NO_CLV_FIT, "as_of_date": str(as_of)},
         )
-        assert result.returncode == 0, result.stdout[-6000:]
+        assert result.returncode == 0, failure_text(result.stdout)
     for table in (ORDER_LINES_MONTHLY, ENGAGEMENT_MONTHLY):
         assert _query(moved, table) == _query(refreshed, table)
     for table in ("int_member_order_lines_monthly", "int_member_engagement_monthly"):

@@ -23,7 +23,7 @@ from loyalty_kpi.load_postgres import load_raw
 from loyalty_kpi.postgres import PgSettings, start_cluster, stop_cluster
 from loyalty_kpi.spark import HOST, SparkClusterSettings
 from tests.python.engines import CLV_STEP_MARTS, free_port
-from tests.python.support import DATA_BUILD
+from tests.python.support import DATA_BUILD, failure_text
 from tests.python.test_engines import spark_thrift_server  # noqa: F401 (the fixture)
 from tests.python.test_incremental import END, VERDICTS
 
@@ -89,7 +89,7 @@ def test_postgres_increment_equals_a_full_refresh(postgres: PgSettings, tmp_path
             target="postgres",
             env=postgres.env(),
         )
-        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+        assert result.returncode == 0, failure_text(result.stdout + result.stderr)
 
     build("first")
     deliveries.deliver_day(full, raw, END - timedelta(days=1))
@@ -170,7 +170,7 @@ def test_spark_increment_equals_a_full_refresh(
             target="spark_thrift",
             env=spark_thrift_server.env(),
         )
-        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+        assert result.returncode == 0, failure_text(result.stdout + result.stderr)
 
     # a full refresh first: the server's warehouse may hold another test's tables
     build("first", "--full-refresh")

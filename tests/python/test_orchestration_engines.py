@@ -36,7 +36,7 @@ from orchestration.checks import build_kpi_checks
 from orchestration.resources import LoyaltyWarehouse
 from orchestration.settings import Settings
 from tests.python.engines import cursor_frame
-from tests.python.support import WORKED_EXAMPLE
+from tests.python.support import WORKED_EXAMPLE, failure_text
 from tests.python.test_engines import postgres_server, spark_thrift_server  # noqa: F401 (fixtures)
 from tests.python.test_orchestration import assert_same_graph, graph_line
 
@@ -237,8 +237,8 @@ def _whole_job(
         timeout=1800,
     )
     output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-8000:]
-    assert "CHECK FAILED" not in done.stdout, done.stdout[-8000:]  # warnings allowed
+    assert done.returncode == 0, failure_text(output)
+    assert "CHECK FAILED" not in done.stdout, failure_text(done.stdout)  # warnings allowed
     assert_same_graph(graph_line(done.stdout), target)
     lines = done.stdout.splitlines()
     materialized = next(line for line in lines if line.startswith("MATERIALIZED"))

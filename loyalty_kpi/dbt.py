@@ -12,6 +12,10 @@ from typing import Any
 
 from loyalty_kpi.paths import PROJECT_DIR
 
+# the nightly run (the Dagster job, and the benchmark's increment) leaves out the dbt unit tests, as dbt Labs
+# recommends for production: their inputs are fixtures, not the data (`dbt build` and `make test` run them)
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
 
 def dbt_executable() -> str:
     """The dbt of the running interpreter's environment."""

@@ -92,25 +92,31 @@ rows_to_judge as (
 {% macro changed_deliveries(table) %}
     {%- set found = {'new': [], 'grown': []} -%}
     {%- if not execute -%}{{ return(found) }}{%- endif -%}
+    {#- counted side by side, not joined: a table of one file has a constant delivery, which leaves Spark a
+        join without keys (a broadcast nested loop join) -#}
     {%- set query -%}
-        with raw_deliveries as (
-            select _delivery as delivery, count(*) as raw_rows
+        with row_counts as (
+            select _delivery as delivery, count(*) as raw_rows, 0 as judged_rows
             from {{ loyalty_kpi.erased_source(table) }} as raw_rows
             group by _delivery
+
+            union all
+
+            select delivery, 0 as raw_rows, count(*) as judged_rows
+            from {{ this }}
+            group by delivery
         ),
 
-        judged_deliveries as (
-            select delivery, count(*) as judged_rows
-            from {{ this }}
+        deliveries as (
+            select delivery, sum(raw_rows) as raw_rows, sum(judged_rows) as judged_rows
+            from row_counts
             group by delivery
         )
 
-        select raw_deliveries.delivery, judged_deliveries.judged_rows is null as is_new
-        from raw_deliveries
-        left join judged_deliveries
-            on raw_deliveries.delivery = judged_deliveries.delivery
-        where judged_deliveries.judged_rows is null or judged_deliveries.judged_rows <> raw_deliveries.raw_rows
-        order by raw_deliveries.delivery
+        select delivery, judged_rows = 0 as is_new
+        from deliveries
+        where raw_rows > 0 and raw_rows <> judged_rows
+        order by delivery
     {%- endset -%}
     {%- for row in run_query(query).rows -%}
         {%- do found['new' if row[1] else 'grown'].append(row[0]) -%}

@@ -9,9 +9,9 @@
     increment recomputes whole months — those of the engagement events whose verdict
     base_loyalty__engagement_events (re)wrote since this model's last run (engagement_verdicts_seen_at),
     those of the transactions whose verdict base_loyalty__transactions (re)wrote (transaction_verdicts_seen_at:
-    purchases are engagement too), whatever the verdict, and every month from the earlier of the last run's A
-    and this run's on when A moved; all of them when the model is empty. delete+insert on month_start. A
-    pre-hook deletes the months after A (A moved back).
+    purchases are engagement too), whatever the verdict, and the months that A makes stale (macro
+    stale_month: A moved, or never computed; all of them when the model is empty). delete+insert on
+    month_start. A pre-hook deletes the months after A (A moved back).
 -#}
 {{ config(
     pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start > (select as_of_date from "
@@ -48,11 +48,6 @@ all_purchases as (
 ),
 
 {% if is_incremental() -%}
-previous_run as (
-    -- the A of the last run (the months after A were deleted by the pre-hook); null: the model is empty
-    select max(as_of_date) as previous_as_of_date from {{ this }}
-),
-
 changed_months as (
     select distinct {{ month_start('occurred_on') }} as month_start
     from {{ ref('base_loyalty__engagement_events') }}
@@ -66,28 +61,17 @@ changed_months as (
     where transacted_on is not null
         and {{ rewritten_since_last_run('verdicts_updated_at', 'transaction_verdicts_seen_at') }}
 ),
-{%- set recomputed_month %}
-        previous_run.previous_as_of_date is null
-        or month_start in (select month_start from changed_months)
-        or (
-            previous_run.previous_as_of_date <> period.as_of_date
-            and month_start >= {{ month_start('least(previous_run.previous_as_of_date, period.as_of_date)') }}
-        )
+{%- set recomputed_month -%}
+    month_start in (select month_start from changed_months) or {{ stale_month('month_start') }}
 {%- endset %}
 
 engagement_events as (
-    select all_engagement_events.*
-    from all_engagement_events
-    cross join period
-    cross join previous_run
+    select * from all_engagement_events
     where {{ recomputed_month }}
 ),
 
 purchases as (
-    select all_purchases.*
-    from all_purchases
-    cross join period
-    cross join previous_run
+    select * from all_purchases
     where {{ recomputed_month }}
 ),
 {%- else -%}

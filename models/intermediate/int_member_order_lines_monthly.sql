@@ -6,9 +6,9 @@
 
     Incremental on DuckDB and PostgreSQL (DECISIONS.md "Incremental models"; a table on Spark): an
     increment recomputes whole months — those of the transactions whose verdict base_loyalty__transactions
-    (re)wrote since this model's last run (verdicts_seen_at), whatever the verdict, and every month
-    from the earlier of the last run's A and this run's on when A moved; delete+insert on month_start. A
-    pre-hook deletes the months after A (A moved back).
+    (re)wrote since this model's last run (verdicts_seen_at), whatever the verdict, and the months that A
+    makes stale (macro stale_month: A moved, or never computed; all of them when the model is empty);
+    delete+insert on month_start. A pre-hook deletes the months after A (A moved back).
 -#}
 {{ config(
     pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start > (select as_of_date from "
@@ -26,13 +26,6 @@ verdicts_seen as (
 ),
 
 {% if is_incremental() -%}
-previous_run as (
-    -- the A of the last run's rows (an older month keeps the A it was computed with)
-    select max(as_of_date) as previous_as_of_date
-    from {{ this }}
-    where verdicts_seen_at = (select max(verdicts_seen_at) from {{ this }})
-),
-
 -- base_loyalty__order_lines re-judges the lines of every transaction whose verdict it sees rewritten (and
 -- those of unknown transactions, which no month counts), so these months hold every changed line too
 changed_months as (
@@ -45,17 +38,11 @@ changed_months as (
 member_purchases as (
     select attributed.transaction_id, attributed.member_id, attributed.month_start
     from {{ ref('int_transactions_attributed') }} as attributed
-    cross join period
-    cross join previous_run
     where attributed.buyer_type = 'member'
         and attributed.transaction_type = 'purchase'
         and (
             attributed.month_start in (select month_start from changed_months)
-            or (
-                previous_run.previous_as_of_date <> period.as_of_date
-                and attributed.transacted_on >= {{ month_start(
-                    'least(previous_run.previous_as_of_date, period.as_of_date)') }}
-            )
+            or {{ stale_month('attributed.month_start') }}
         )
 ),
 {%- else -%}

@@ -28,6 +28,7 @@ from dagster_dbt.asset_utils import (
     get_manifest_and_translator_from_dbt_assets,
 )
 
+from loyalty_kpi.dbt import WITHOUT_UNIT_TESTS
 from orchestration.assets.raw import raw_asset_key
 from orchestration.clv_metadata import CLV_ASSETS, clv_metadata
 from orchestration.headlines import headline_metadata
@@ -129,7 +130,7 @@ def build_args(
         "build",
         "--vars",
         json.dumps(warehouse.dbt_vars()),
-        *([] if warehouse.unit_tests else ["--exclude-resource-type", "unit_test"]),
+        *([] if warehouse.unit_tests else WITHOUT_UNIT_TESTS),
         *step_test_selection(assets_def, check_keys),
     ]
 

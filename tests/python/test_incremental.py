@@ -308,38 +308,51 @@ ENGAGEMENT_MONTHLY = (
 )
 
 
+def _build_member_months(warehouse: Path, raw: Path, work_dir: Path, as_of: date | None, *args: str) -> None:
+    """The member-month order lines and engagement and their marts, with A = `as_of` (None: the default)."""
+    as_of_var = {} if as_of is None else {"as_of_date": str(as_of)}
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "+cross_sell_monthly",
+            "+engagement_monthly",
+            "--exclude-resource-type",
+            "test",
+            *args,
+        ],
+        raw_dir=raw,
+        duckdb_path=warehouse,
+        work_dir=work_dir,
+        dbt_vars={**NO_CLV_FIT, **as_of_var},
+    )
+    assert result.returncode == 0, failure_text(result.stdout)
+
+
+def _assert_same_member_months(warehouse: Path, expected: Path) -> None:
+    for query in (ORDER_LINES_MONTHLY, ENGAGEMENT_MONTHLY):
+        assert _query(warehouse, query) == _query(expected, query)
+    for mart in ("cross_sell_monthly", "engagement_monthly"):
+        query = f"select * from marts.{mart} order by all"
+        assert _query(warehouse, query) == _query(expected, query)
+
+
 def test_an_earlier_as_of_date_is_built_incrementally_as_in_full(
     incremental_and_full: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """A moved back: the incremental member-month order lines and engagement recompute from the new A's
-    month and drop the months after it, as a full refresh with that A."""
-    incremental, _ = incremental_and_full
+    month and drop the months after it, as a full refresh with that A. A moved forward again (to the
+    default): the months after the earlier A are computed again, as in the full build (whose A it is)."""
+    incremental, full = incremental_and_full
     moved, refreshed = tmp_path / "moved.duckdb", tmp_path / "refreshed.duckdb"
+    raw = incremental.parent / "raw"
     shutil.copy(incremental, moved)
     shutil.copy(incremental, refreshed)
     as_of = END - timedelta(days=45)
-    for warehouse, args in ((moved, ()), (refreshed, ("--full-refresh",))):
-        result = run_dbt(
-            [
-                "build",
-                "--select",
-                "+cross_sell_monthly",
-                "+engagement_monthly",
-                "--exclude-resource-type",
-                "test",
-                *args,
-            ],
-            raw_dir=incremental.parent / "raw",
-            duckdb_path=warehouse,
-            work_dir=tmp_path / warehouse.stem,
-            dbt_vars={**NO_CLV_FIT, "as_of_date": str(as_of)},
-        )
-        assert result.returncode == 0, failure_text(result.stdout)
-    for table in (ORDER_LINES_MONTHLY, ENGAGEMENT_MONTHLY):
-        assert _query(moved, table) == _query(refreshed, table)
+    _build_member_months(moved, raw, tmp_path / "moved", as_of)
+    _build_member_months(refreshed, raw, tmp_path / "refreshed", as_of, "--full-refresh")
+    _assert_same_member_months(moved, refreshed)
     for table in ("int_member_order_lines_monthly", "int_member_engagement_monthly"):
         assert _query(moved, f"select max(month_start) from intermediate.{table}") == [(date(2025, 5, 1),)]
-    for mart in ("cross_sell_monthly", "engagement_monthly"):
-        assert _query(moved, f"select * from marts.{mart} order by all") == _query(
-            refreshed, f"select * from marts.{mart} order by all"
-        )
+    _build_member_months(moved, raw, tmp_path / "forward", None)
+    _assert_same_member_months(moved, full)

@@ -1,0 +1,28 @@
+{#-
+    In a member × month model incremental by month (delete+insert on month_start, an `as_of_date` column
+    holding the A each month was computed with, and a pre-hook deleting the months after A): a condition,
+    true for a month an increment must compute again because of A (besides the months of changed verdicts).
+    Used by int_member_order_lines_monthly and int_member_engagement_monthly.
+
+    A month's rows count its days up to A. Rows computed with another A (A moved either way) are still
+    right when both As cover the whole month; otherwise the month is stale (the earlier A's month is not
+    before it). A month after the last one the model holds was never computed (the model is empty, A moved
+    forward, or A moved back before a month's first row). One A per model would not do: after A moves
+    back, the older months keep the later A they were computed with.
+
+    `month_column`: the month of the rows being selected.
+-#}
+{% macro stale_month(month_column) %}
+    (
+        {{ month_column }} in (
+            select computed.month_start
+            from {{ this }} as computed
+            cross join {{ ref('int_reporting_period') }} as period
+            where computed.as_of_date <> period.as_of_date
+                and {{ month_start('least(computed.as_of_date, period.as_of_date)') }} <= computed.month_start
+        )
+        or {{ month_column }} > (
+            select coalesce(max(month_start), cast('1900-01-01' as date)) from {{ this }}
+        )
+    )
+{%- endmacro %}

@@ -36,16 +36,15 @@ purchase_days as (
         calibrations.calibration_end,
         days.member_id,
         days.purchase_date,
-        days.purchase_amount,
-        min(days.purchase_date) over (
-            partition by calibrations.calibration, days.member_id
-        ) as first_purchase_date
+        days.purchase_amount
     from {{ ref('int_member_purchase_days') }} as days
     inner join calibrations
         on days.purchase_date <= calibrations.calibration_end
 ),
 
 calibration_purchases as (
+    -- one aggregate, no window: a member has one row per purchase day, so the days after the first are
+    -- all of them but the first
     select
         calibration,
         calibration_end,
@@ -53,8 +52,7 @@ calibration_purchases as (
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date,
         cast(count(*) as {{ dbt.type_bigint() }}) as purchase_days,
-        sum(case when purchase_date > first_purchase_date then purchase_amount else 0 end)
-            as repeat_purchase_amount
+        sum(purchase_amount) - {{ value_at_min('purchase_amount', 'purchase_date') }} as repeat_purchase_amount
     from purchase_days
     group by calibration, calibration_end, member_id
 ),

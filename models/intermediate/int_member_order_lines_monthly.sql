@@ -8,11 +8,12 @@
     increment recomputes whole months — those of the transactions whose verdict base_loyalty__transactions
     (re)wrote since this model's last run (verdicts_seen_at), whatever the verdict, and the months that A
     makes stale (macro stale_month: A moved, or never computed; all of them when the model is empty);
-    delete+insert on month_start. A pre-hook deletes the months after A (A moved back).
+    delete+insert on month_start. A pre-hook deletes the months after A (A moved back), a post-hook the
+    stale months recomputed empty.
 -#}
 {{ config(
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start > (select as_of_date from "
-        ~ "{{ ref('int_reporting_period') }}){% endif %}"
+    pre_hook="{{ delete_months_after_as_of() }}",
+    post_hook="{{ delete_stale_months() }}"
 ) }}
 
 with period as (

@@ -341,14 +341,22 @@ def test_an_earlier_as_of_date_is_built_incrementally_as_in_full(
     incremental_and_full: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """A moved back: the incremental member-month order lines and engagement recompute from the new A's
-    month and drop the months after it, as a full refresh with that A. A moved forward again (to the
-    default): the months after the earlier A are computed again, as in the full build (whose A it is)."""
+    month and drop the months after it and a stale month left empty, as a full refresh with that A. A moved
+    forward again (to the default): the months after the earlier A are computed again, as in the full build
+    (whose A it is)."""
     incremental, full = incremental_and_full
     moved, refreshed = tmp_path / "moved.duckdb", tmp_path / "refreshed.duckdb"
     raw = incremental.parent / "raw"
     shutil.copy(incremental, moved)
     shutil.copy(incremental, refreshed)
     as_of = END - timedelta(days=45)
+    # a month computed with an A inside it, that has no rows now: stale, recomputed empty, its rows deleted
+    with duckdb.connect(str(moved)) as con:
+        for table in ("int_member_order_lines_monthly", "int_member_engagement_monthly"):
+            con.execute(
+                f"insert into intermediate.{table} select * replace (date '2000-01-01' as month_start, "
+                f"date '2000-01-15' as as_of_date) from intermediate.{table} limit 1"
+            )
     _build_member_months(moved, raw, tmp_path / "moved", as_of)
     _build_member_months(refreshed, raw, tmp_path / "refreshed", as_of, "--full-refresh")
     _assert_same_member_months(moved, refreshed)

@@ -26,3 +26,28 @@
         )
     )
 {%- endmacro %}
+
+{#- Pre-hook of those models: delete the months after A (A moved back); nothing in a full build. -#}
+{% macro delete_months_after_as_of() %}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where month_start > (select as_of_date from {{ ref('int_reporting_period') }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#-
+    Post-hook of those models: delete the rows of the stale months (macro stale_month) that the increment
+    recomputed empty. delete+insert on month_start replaces only the months it has new rows of, so such a
+    month would keep rows computed with another A (days after A, or an A before the rows' days).
+-#}
+{% macro delete_stale_months() %}
+    {%- if is_incremental() -%}
+        {%- set as_of_date = '(select as_of_date from ' ~ ref('int_reporting_period') ~ ')' -%}
+        delete from {{ this }}
+        where as_of_date <> {{ as_of_date }}
+            and {{ month_start('least(as_of_date, ' ~ as_of_date ~ ')') }} <= month_start
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}

@@ -350,9 +350,8 @@ def run_benchmark(
     (work_dir/raw: a directory per table, its first file; `one_file_per_table`: one file per table), then
     the last day is delivered (a new file per table; or appended to the one file) and the incremental build
     (as the nightly Dagster job runs it: without the dbt unit tests) and the reference query are timed on
-    the final files — unless the full build failed: an increment on a
-    partial warehouse would build the failed models whole, so the run stops there with the full build's
-    profile."""
+    the final files — unless the full build failed: an increment on a partial warehouse would build the
+    failed models whole, so the run stops there with the full build's profile."""
     members = SCALES[scale]
     generated, raw = work_dir / "generated", work_dir / "raw"
     end_date = date(2026, 10, 31)

@@ -18,13 +18,21 @@
             select computed.month_start
             from {{ this }} as computed
             cross join {{ ref('int_reporting_period') }} as period
-            where computed.as_of_date <> period.as_of_date
-                and {{ month_start('least(computed.as_of_date, period.as_of_date)') }} <= computed.month_start
+            where {{ stale_row('computed.month_start', 'computed.as_of_date', 'period.as_of_date') }}
         )
         or {{ month_column }} > (
             select coalesce(max(month_start), cast('1900-01-01' as date)) from {{ this }}
         )
     )
+{%- endmacro %}
+
+{#-
+    A row of such a model that A makes stale: computed (`row_as_of_date`) with another A than this run's
+    (`as_of_date`), the earlier of the two not covering its month (`row_month`) whole.
+-#}
+{% macro stale_row(row_month, row_as_of_date, as_of_date) -%}
+    {{ row_as_of_date }} <> {{ as_of_date }}
+    and {{ month_start('least(' ~ row_as_of_date ~ ', ' ~ as_of_date ~ ')') }} <= {{ row_month }}
 {%- endmacro %}
 
 {#- Pre-hook of those models: delete the months after A (A moved back); nothing in a full build. -#}
@@ -45,8 +53,7 @@
     {%- if is_incremental() -%}
         {%- set as_of_date = '(select as_of_date from ' ~ ref('int_reporting_period') ~ ')' -%}
         delete from {{ this }}
-        where as_of_date <> {{ as_of_date }}
-            and {{ month_start('least(as_of_date, ' ~ as_of_date ~ ')') }} <= month_start
+        where {{ stale_row('month_start', 'as_of_date', as_of_date) }}
     {%- else -%}
         select 1
     {%- endif -%}
